@@ -1,0 +1,45 @@
+"""Input validation for concrete (non-traced) values (private).
+
+Inside ``jit``/``vmap``/``grad`` the values are tracers and cannot be inspected; there the
+physics functions return exact zeros outside their domain instead. Outside tracing, bad input
+raises a ``ValueError`` that names the argument and the accepted range.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def concrete(x) -> np.ndarray | None:
+    """``x`` as a NumPy array if it is concrete, ``None`` if it is a JAX tracer."""
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x)):
+        return None
+    return np.asarray(x, dtype=float)
+
+
+def check_finite(name: str, x) -> None:
+    """Raise ValueError if concrete ``x`` holds NaN or inf."""
+    v = concrete(x)
+    if v is not None and not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+
+
+def check_positive(name: str, x, unit: str = "") -> None:
+    """Raise ValueError unless concrete ``x`` is finite and > 0."""
+    v = concrete(x)
+    if v is not None and not (np.all(np.isfinite(v)) and np.all(v > 0)):
+        raise ValueError(f"{name} must be finite and > 0{' ' + unit if unit else ''}, got {x!r}")
+
+
+def check_nonnegative(name: str, x, unit: str = "") -> None:
+    """Raise ValueError unless concrete ``x`` is finite and >= 0."""
+    v = concrete(x)
+    if v is not None and not (np.all(np.isfinite(v)) and np.all(v >= 0)):
+        raise ValueError(f"{name} must be finite and >= 0{' ' + unit if unit else ''}, got {x!r}")
+
+
+def check_choice(name: str, value, choices) -> None:
+    """Raise ValueError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
