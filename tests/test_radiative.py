@@ -13,6 +13,7 @@ from jaxdipole.radiative import (
     photon_bin_fractions,
     photon_energy_fractions,
     radiative_dsigma,
+    radiative_dsigma_dcos,
     radiative_dsigma_dEgamma,
     radiative_sigma,
     radiative_sigma_binned,
@@ -232,3 +233,16 @@ def test_no_nan_gradients_at_edges():
         g = gf(m, E, emin)
         assert all(np.isfinite(float(x)) for x in g)
         assert np.isfinite(float(f(m, E, emin)))
+
+
+@pytest.mark.parametrize("nature", ["dirac", "majorana"])
+def test_dsigma_dcos_vs_binned_and_total(nature):
+    mod = mdl(nature, mu_prime=1e-9, m_N_prime=2e-3)
+    f = jax.jit(lambda c: radiative_dsigma_dcos(mod, CA, E8, c))
+    edges = [-1.0, -0.5, 0.0, 0.6, 1.0]
+    b = radiative_sigma_binned(mod, CA, E8, jnp.asarray([0.0, 1.0]), jnp.asarray(edges))[0]
+    for i in range(len(edges) - 1):
+        v, _ = integrate.quad(lambda x: float(f(x)), edges[i], edges[i + 1], epsrel=1e-10)
+        assert v == pytest.approx(float(b[i]), rel=1e-5)
+    total = float(jd.primakoff_sigma(mod, CA, E8))
+    assert float(jnp.sum(b)) == pytest.approx(total, rel=1e-10)

@@ -18,7 +18,8 @@ Photon channels are grouped by their rest-frame photon energy: the active channe
 Numerics
 --------
 * Binned distributions (what experiments use) are exact in E_γ: an E_γ bin is an interval of
-  cos θ* (E_γ = ω*(E_N + k cos θ*)/m); within it Gauss–Legendre nodes in cos θ*, and the
+  cos θ* (E_γ = ω*(E_N + k cos θ*)/m), split where the photon cone touches a cos θ_γ edge;
+  within each piece Gauss–Legendre nodes in cos θ*, and the
   azimuthal integral of [a0 + a1 cos φ] over the part of the circle that falls in a cos θ_γ bin
   is analytic. Smooth in all parameters and in the bin edges.
 * The pointwise double-differential needs a 1-D integral over E_R with inverse-square-root
@@ -103,6 +104,19 @@ def _phi_cdf(c, A, B, a0, a1):
     return (a0 * (2.0 * jnp.pi - 2.0 * phi_c) - 2.0 * a1 * sin_c) / (4.0 * jnp.pi)
 
 
+def _cone_breakpoints(c, sin_c, cos_N, sin_N, beta):
+    """cos θ* where the photon cone (half-angle α around k̂_N) touches the beam angle θ_c.
+
+    α = |θ_c − θ_N| and α = θ_c + θ_N (mod 2π) give cos θ* = (C − β)/(1 − βC) with
+    C = cos(θ_c ∓ θ_N); returns (s_hi, s_lo), clipped to [−1, 1], s_hi >= s_lo.
+    """
+    C1 = c * cos_N + sin_c * sin_N
+    C2 = c * cos_N - sin_c * sin_N
+    s1 = jnp.clip((C1 - beta) / (1.0 - beta * C1), -1.0, 1.0)
+    s2 = jnp.clip((C2 - beta) / (1.0 - beta * C2), -1.0, 1.0)
+    return s1, s2
+
+
 def photon_bin_fractions(
     E_N: ArrayLike,
     k: ArrayLike,
@@ -125,7 +139,8 @@ def photon_bin_fractions(
     c_L, c_T : analysing vector (longitudinal, transverse in the scattering plane)
     e_edges : (n_e + 1,) increasing photon-energy bin edges [GeV]
     cos_edges : (n_c + 1,) increasing cos θ_γ bin edges in [−1, 1]
-    n_nodes : Gauss–Legendre nodes in cos θ* per E_γ bin (the E_γ marginal is exact for any n)
+    n_nodes : Gauss–Legendre nodes per piece of cos θ* (each E_γ bin's cos θ* interval is split
+        where the photon cone touches a cos θ_γ edge; the E_γ marginal is exact for any n)
     """
     E_N, k, m, w = (jnp.asarray(x) for x in (E_N, k, m_N, omega))
     e_edges, cos_edges = jnp.asarray(e_edges), jnp.asarray(cos_edges)
@@ -137,20 +152,30 @@ def photon_bin_fractions(
     t = jnp.clip(t, -1.0, 1.0)
     t1, t2 = t[:-1], t[1:]  # (n_e,)
     gx, gw = gauss_legendre_unit(n_nodes)
-    s = t1[:, None] + (t2 - t1)[:, None] * gx[None, :]  # (n_e, n)
-    ws = (t2 - t1)[:, None] * gw[None, :]
+    smooth_t = gx * gx * (3.0 - 2.0 * gx)  # smoothstep: regularises sqrt-type end points
+    smooth_w = gw * 6.0 * gx * (1.0 - gx)
     beta = jnp.where(E_N > 0, k / jnp.where(E_N > 0, E_N, 1.0), 0.0)
-    one_b = 1.0 + beta * s
-    cos_a = (s + beta) / one_b
-    sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
-    sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
     sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
-    A = cos_a * cos_N
-    B = sin_a * sin_N
-    a0 = 1.0 + c_L * s
-    a1 = c_T * sin_s
-    G = jax.vmap(lambda c: _phi_cdf(c, A, B, a0, a1))(cos_edges)  # (n_c + 1, n_e, n)
-    frac = jnp.sum((G[1:] - G[:-1]) * ws[None], axis=-1)  # (n_c, n_e)
+
+    def cdf(c):
+        """Σ over cos θ* of the φ-integral below the edge c, per E_γ bin, shape (n_e,)."""
+        s_hi, s_lo = _cone_breakpoints(c, safe_sqrt((1.0 - c) * (1.0 + c)), cos_N, sin_N, beta)
+        # split each E_γ bin's cos θ* interval where the cone touches c (sqrt kinks of G)
+        b1 = jnp.clip(s_lo, t1, t2)
+        b2 = jnp.clip(s_hi, t1, t2)
+        lo = jnp.stack([t1, b1, b2], axis=-1)  # (n_e, 3)
+        width = jnp.stack([b1 - t1, b2 - b1, t2 - b2], axis=-1)
+        s = lo[..., None] + width[..., None] * smooth_t  # (n_e, 3, n)
+        ws = width[..., None] * smooth_w
+        one_b = 1.0 + beta * s
+        cos_a = (s + beta) / one_b
+        sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
+        sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
+        G = _phi_cdf(c, cos_a * cos_N, sin_a * sin_N, 1.0 + c_L * s, c_T * sin_s)
+        return jnp.sum(ws * G, axis=(-2, -1))
+
+    F = jax.vmap(cdf)(cos_edges)  # (n_c + 1, n_e)
+    frac = F[1:] - F[:-1]  # (n_c, n_e)
     return jnp.where(w > 0, frac.T, 0.0)
 
 
@@ -424,3 +449,63 @@ def radiative_dsigma(
         piece = jnp.where(positive, jnp.sum(wts * vals, axis=1), 0.0)
         total = total + jnp.where(ok, w * jnp.sum(piece), 0.0)
     return total
+
+
+def radiative_dsigma_dcos(
+    model: DipoleModel,
+    nuc: Nucleus,
+    E_nu: ArrayLike,
+    cos_gamma: ArrayLike,
+    flavour_in: int = 0,
+    antineutrino: bool = False,
+    form_factor: bool | str = True,
+    decay_length: ArrayLike | None = None,
+    recoil_threshold: ArrayLike = 0.0,
+    channels="all",
+    n_nodes_er: int = N_NODES_ER,
+    n_nodes_cos: int = N_NODES_COS,
+) -> Array:
+    """dσ/dcos θ_γ [GeV^-2] (photon–beam angle) at neutrino energy E_nu [GeV].
+
+    For each recoil node the photon directions with beam angle θ_γ form, in cos θ*, the single
+    interval where |θ_γ − θ_N| <= α <= θ_γ + θ_N (α: lab photon–N angle, decreasing in
+    cos θ*); the integrand has 1/sqrt end points there, removed by a smoothstep change of
+    variable before Gauss–Legendre.
+    """
+    _check(E_nu, channels, decay_length, recoil_threshold)
+    del antineutrino
+    E, c = jnp.asarray(E_nu), jnp.asarray(cos_gamma)
+    m, M = model.m_N, nuc.mass
+    T, wT = _recoil_nodes(E, m, M, jnp.asarray(recoil_threshold), n_nodes_er)
+    gx, gw = gauss_legendre_unit(n_nodes_cos)
+    smooth_t = gx * gx * (3.0 - 2.0 * gx)
+    smooth_w = gw * 6.0 * gx * (1.0 - gx)
+    sin_g = safe_sqrt((1.0 - c) * (1.0 + c))
+    groups = _groups(model, channels)
+
+    def per_node(t):
+        dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E, t, flavour_in, form_factor)
+        pdec = _decay_factor(model, E_N, decay_length)
+        beta = k / E_N
+        sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
+        s_hi, s_lo = _cone_breakpoints(c, sin_g, cos_N, sin_N, beta)
+        width = jnp.maximum(s_hi - s_lo, 0.0)
+        s = s_lo + width * smooth_t
+        ws = width * smooth_w
+        one_b = 1.0 + beta * s
+        cos_a = (s + beta) / one_b
+        sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
+        sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
+        A, B = cos_a * cos_N, sin_a * sin_N
+        h = (B - (c - A)) * (B + (c - A))
+        pos = (h > 0) & (k > 0)
+        h_s = jnp.where(pos, h, 1.0)
+        cos_phi = safe_div(c - A, B)
+        out = 0.0
+        for w, _, a in groups:
+            ang = 1.0 + a * P_L * s + a * P_T * sin_s * cos_phi
+            dens = jnp.where(pos, ang / (2.0 * jnp.pi * jnp.sqrt(h_s)), 0.0)
+            out = out + w * jnp.sum(ws * dens)
+        return dsig * pdec * out
+
+    return jnp.sum(wT * jax.vmap(per_node)(T))
