@@ -59,8 +59,8 @@ def sqrt_thr(E_th):
 
 
 # Module-level fluxes and jitted helpers keep the number of distinct compiles small.
-HM = ReactorFlux(4.25 * u.GW, 72 * u.m)
-HM18 = ReactorFlux(4.25 * u.GW, 72 * u.m, e_match=1.8 * MeV)
+HM = ReactorFlux(4.25 * u.GW, 72 * u.m, e_match=2.0 * MeV)
+HM18 = ReactorFlux(4.25 * u.GW, 72 * u.m)  # default e_match = 1.8 MeV
 VE = ReactorFlux.vogel_engel_benchmark(4000 * u.MW, 100 * u.m)
 _grid = np.union1d(np.geomspace(0.05 * MeV, 10 * MeV, 400), [2 * MeV])
 TAB = TabulatedFlux(_grid, np.asarray(HM.dphi_dE(_grid)))
@@ -115,7 +115,7 @@ def test_hm_nu_per_fission_above_1p8_mev():
     assert ref == pytest.approx(1.872, rel=1e-3)  # physics.md §7.1
     per_fission = total(HM18, 1.8 * MeV) / rate_per_area(4.25 * u.GW, 72 * u.m)
     assert float(per_fission) == pytest.approx(ref, rel=1e-10)
-    # default e_match = 2 MeV: the extension replaces HM on 1.8–2 MeV (documented, < 1e-3)
+    # e_match = 2 MeV: the extension replaces HM on 1.8–2 MeV (documented, < 1e-3)
     per_fission_default = total(HM, 1.8 * MeV) / rate_per_area(4.25 * u.GW, 72 * u.m)
     assert float(per_fission_default) == pytest.approx(1.872, rel=1.5e-3)
 

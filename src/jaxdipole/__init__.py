@@ -18,9 +18,13 @@ if _os.environ.get("JAXDIPOLE_X64", "1") != "0":
 # ruff: noqa: E402
 from . import constants as constants
 from . import decay as decay
+from . import experiment as experiment
 from . import flux as flux
 from . import kinematics as kinematics
 from . import nuclei as nuclei
+from . import photon_rates as photon_rates
+from . import radiative as radiative
+from . import rates as rates
 from . import units as units
 from .cevns import cevns_dsigma_dER as cevns_dsigma_dER
 from .cevns import cevns_sigma as cevns_sigma
@@ -31,6 +35,8 @@ from .decay import decay_probability as decay_probability
 from .decay import decay_width as decay_width
 from .decay import lifetime as lifetime
 from .decay import partial_widths as partial_widths
+from .experiment import Experiment as Experiment
+from .experiment import presets as experiments  # noqa: F401  (public namespace jd.experiments)
 from .flux import Flux as Flux
 from .flux import FluxSum as FluxSum
 from .flux import MonochromaticFlux as MonochromaticFlux
@@ -46,9 +52,23 @@ from .nuclei import form_factor as form_factor
 from .nuclei import helm_form_factor as helm_form_factor
 from .nuclei import material as material
 from .nuclei import nucleus as nucleus
+from .photon_rates import photon_angle_spectrum as photon_angle_spectrum
+from .photon_rates import photon_energy_spectrum as photon_energy_spectrum
+from .photon_rates import photon_map as photon_map
+from .photon_rates import radiative_events as radiative_events
 from .primakoff import primakoff_dsigma_dER as primakoff_dsigma_dER
 from .primakoff import primakoff_dsigma_dER_helicity as primakoff_dsigma_dER_helicity
 from .primakoff import primakoff_polarisation as primakoff_polarisation
 from .primakoff import primakoff_sigma as primakoff_sigma
+from .radiative import radiative_dsigma as radiative_dsigma
+from .radiative import radiative_dsigma_dcos as radiative_dsigma_dcos
+from .radiative import radiative_dsigma_dEgamma as radiative_dsigma_dEgamma
+from .radiative import radiative_sigma as radiative_sigma
+from .radiative import radiative_sigma_binned as radiative_sigma_binned
+from .rates import cevns_events as cevns_events
+from .rates import cevns_recoil_spectrum as cevns_recoil_spectrum
+from .rates import primakoff_events as primakoff_events
+from .rates import recoil_binned as recoil_binned
+from .rates import recoil_spectrum as recoil_spectrum
 
 __version__ = "0.1.0"

@@ -59,8 +59,9 @@ DEFAULT_FISSION_FRACTIONS = (0.56, 0.08, 0.30, 0.06)
 KOPEIKIN_ENERGIES_PER_FISSION = tuple(e * u.MeV for e in (201.92, 205.52, 209.99, 213.60))
 #: Total ν̄ per fission (summation, Kopeikin 2004): targets of the low-energy extension.
 NU_PER_FISSION = (6.14, 7.08, 5.58, 6.42)
-#: Energy [GeV] below which the Huber–Mueller fit is replaced by the low-energy extension.
-E_MATCH = 2.0 * u.MeV
+#: Energy [GeV] below which the Huber–Mueller fit is replaced by the low-energy extension:
+#: the inverse-beta-decay threshold, the lower end of the data the fits are constrained by.
+E_MATCH = 1.8 * u.MeV
 #: Vogel–Engel oracle normalisation: ν̄ per fission on 0–10 MeV (physics.md §7.3).
 VOGEL_ENGEL_NU_PER_FISSION = 6.14102
 #: Oracle fission rate per thermal energy, 3.0921e16 fissions/s/MW [GeV^-1] (physics.md §7.3).
@@ -204,7 +205,8 @@ class ReactorFlux(Flux):
     R_i = P_i / ⟨E_f⟩ (⟨E_f⟩ = Σ_j f_j E_f,j), or P_i × ``fissions_per_energy`` if given;
     S(E) = Σ_j f_j S_j(E) per GeV per fission; everything is 0 outside [0, ``e_max``].
 
-    ``"huber-mueller"``: Huber (U235, Pu239, Pu241) + Mueller (U238) above ``e_match`` = 2 MeV.
+    ``"huber-mueller"``: Huber (U235, Pu239, Pu241) + Mueller (U238) above ``e_match`` = 1.8 MeV
+    (the IBD threshold, where the data constraining the fits begin).
     The fits are constrained on ~2–8 MeV; their polynomial extrapolation downwards is unphysical
     (S(0) ~ 80 /MeV/fission, physics.md §7.2). Below e_match each isotope uses
     log S_j = log S_HM,j(x_m) + b_j (x − x_m) + c_j (x − x_m)² (x = E/MeV, see
@@ -216,8 +218,7 @@ class ReactorFlux(Flux):
     decreasing in E above 0.12 MeV (U235 turns over mildly below). It does not model the true
     vanishing of S at E → 0 nor ν̄ from neutron capture on U238; results that depend on
     E_ν < 2 MeV (m_N < 2 MeV, SM CEvNS at eV thresholds) are flux-model dependent: vary
-    ``e_match`` (1.5–3 MeV) or compare with ``"vogel-engel"`` to gauge it. ``e_match = 1.8 MeV``
-    keeps HM down to the IBD threshold (the convention of the §7.4 numbers above 1.8 MeV).
+    ``e_match`` (1.5–3 MeV) or compare with ``"vogel-engel"`` to gauge it.
 
     ``"vogel-engel"``: S = 6.14102 exp(0.870 − 0.160 x − 0.091 x²) / 5.3236 per MeV per fission
     for every isotope (6.14102 ν̄/fission on 0–10 MeV, physics.md §7.3). The oracle benchmark of
@@ -240,7 +241,7 @@ class ReactorFlux(Flux):
     fissions_per_energy : float, optional
         Overrides 1/⟨E_f⟩ [GeV^-1], e.g. ``ORACLE_FISSIONS_PER_ENERGY``.
     e_match : float
-        Matching energy [GeV] of the low-energy extension, 1.5–3 MeV (static, default 2 MeV).
+        Matching energy [GeV] of the low-energy extension, 1.5–3 MeV (static, default 1.8 MeV).
     n_nodes : int
         Gauss–Legendre nodes per panel (static, default 32): HM folds 0–e_match and
         e_match–e_max separately (64 nodes), Vogel–Engel 0–e_max. Measured fold error for

@@ -214,6 +214,35 @@ def _recoil_nodes(E, m, M, lo_extra, n):
     return T, gw * T * L
 
 
+def binned_node_values(
+    model: DipoleModel,
+    nuc: Nucleus,
+    E_nu: ArrayLike,
+    E_R: ArrayLike,
+    e_edges: ArrayLike,
+    cos_edges: ArrayLike,
+    flavour_in: int | ArrayLike = 0,
+    form_factor: bool | str = True,
+    decay_length: ArrayLike | None = None,
+    channels="all",
+    n_nodes_cos: int = N_NODES_COS,
+) -> Array:
+    """dσ/dE_R · Σ_ch BR_ch · P_dec · Prob(bin | N) at one (E_ν, E_R) [GeV^-3], shape (n_e, n_c).
+
+    The integrand of :func:`radiative_sigma_binned` (and of the experiment-level photon
+    spectra) before the recoil and neutrino-energy integrals.
+    """
+    dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E_nu, E_R, flavour_in, form_factor)
+    pdec = _decay_factor(model, E_N, decay_length)
+    out = 0.0
+    for w, omega, a in _groups(model, channels):
+        frac = photon_bin_fractions(
+            E_N, k, cos_N, model.m_N, omega, a * P_L, a * P_T, e_edges, cos_edges, n_nodes_cos
+        )
+        out = out + w * frac
+    return dsig * pdec * out
+
+
 def radiative_sigma_binned(
     model: DipoleModel,
     nuc: Nucleus,
@@ -241,18 +270,12 @@ def radiative_sigma_binned(
     del antineutrino  # identical photon distributions (physics reference §1.3)
     E = jnp.asarray(E_nu)
     T, wT = _recoil_nodes(E, model.m_N, nuc.mass, jnp.asarray(recoil_threshold), n_nodes_er)
-    groups = _groups(model, channels)
 
     def per_node(t):
-        dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E, t, flavour_in, form_factor)
-        pdec = _decay_factor(model, E_N, decay_length)
-        out = 0.0
-        for w, omega, a in groups:
-            frac = photon_bin_fractions(
-                E_N, k, cos_N, model.m_N, omega, a * P_L, a * P_T, e_edges, cos_edges, n_nodes_cos
-            )
-            out = out + w * frac
-        return dsig * pdec * out
+        return binned_node_values(
+            model, nuc, E, t, e_edges, cos_edges, flavour_in, form_factor, decay_length,
+            channels, n_nodes_cos,
+        )  # fmt: skip
 
     vals = jax.vmap(per_node)(T)
     return jnp.tensordot(wT, vals, axes=1)
