@@ -99,6 +99,12 @@ def photon_map(
     Returns
     -------
     Array of expected events (dimensionless).
+
+    Notes
+    -----
+    Totals and marginals converge fast in ``n_nodes``; single bins of fine 2-D maps converge
+    more slowly (a bin edge crossing the photon box of an N makes the integrand kinked in E_R):
+    ~0.3 % per bin at the default 16 nodes on 24 × 20 maps, ~2 % at 8.
     """
     check_choice("channels", channels, CHANNEL_CHOICES)
     e_edges, cos_edges = _edges("e_edges", e_edges), _edges("cos_edges", cos_edges)
