@@ -37,12 +37,12 @@ from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_nonnegative
 from ._math import safe_div, safe_sqrt
-from ._quadrature import gauss_legendre_unit
+from ._quadrature import gauss_legendre_unit, smoothstep_unit
 from .decay import branching_ratios, decay_probability
 from .kinematics import n_kinematics, recoil_range
 from .model import DipoleModel
 from .nuclei import Nucleus
-from .primakoff import primakoff_dsigma_dER, primakoff_polarisation
+from .primakoff import log_recoil_nodes, primakoff_dsigma_dER, primakoff_polarisation
 
 #: Channel selections accepted by ``channels=``.
 CHANNEL_CHOICES = ("all", "active", "sterile", 0, 1, 2)
@@ -151,9 +151,7 @@ def photon_bin_fractions(
     t = jnp.where(moving, (x - E_N) / k_s, jnp.sign(x - E_N))
     t = jnp.clip(t, -1.0, 1.0)
     t1, t2 = t[:-1], t[1:]  # (n_e,)
-    gx, gw = gauss_legendre_unit(n_nodes)
-    smooth_t = gx * gx * (3.0 - 2.0 * gx)  # smoothstep: regularises sqrt-type end points
-    smooth_w = gw * 6.0 * gx * (1.0 - gx)
+    smooth_t, smooth_w = smoothstep_unit(n_nodes)  # regularises sqrt-type end points
     beta = jnp.where(E_N > 0, k / jnp.where(E_N > 0, E_N, 1.0), 0.0)
     sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
 
@@ -200,18 +198,6 @@ def _node_state(model, nuc, E, T, flavour_in, form_factor):
     E_N, k, cos_N = n_kinematics(E, T, model.m_N, nuc.mass)
     P_L, P_T = primakoff_polarisation(model, nuc, E, T)
     return dsig, E_N, k, cos_N, P_L, P_T
-
-
-def _recoil_nodes(E, m, M, lo_extra, n):
-    """GL nodes in ln E_R over [max(E_R_min, lo_extra), E_R_max]; zero weights if empty."""
-    e_min, e_max = recoil_range(E, m, M)
-    lo = jnp.maximum(e_min, lo_extra)
-    ok = (e_max > lo) & (lo > 0)
-    L = jnp.where(ok, jnp.log(jnp.where(ok, e_max / jnp.where(ok, lo, 1.0), 2.0)), 0.0)
-    lo = jnp.where(ok, lo, 1.0)
-    gx, gw = gauss_legendre_unit(n)
-    T = lo * jnp.exp(L * gx)
-    return T, gw * T * L
 
 
 def binned_node_values(
@@ -269,7 +255,7 @@ def radiative_sigma_binned(
     _check(E_nu, channels, decay_length, recoil_threshold)
     del antineutrino  # identical photon distributions (physics reference §1.3)
     E = jnp.asarray(E_nu)
-    T, wT = _recoil_nodes(E, model.m_N, nuc.mass, jnp.asarray(recoil_threshold), n_nodes_er)
+    T, wT = log_recoil_nodes(E, model.m_N, nuc.mass, recoil_threshold, n_nodes_er)
 
     def per_node(t):
         return binned_node_values(
@@ -404,11 +390,8 @@ def radiative_dsigma(
     m, M = model.m_N, nuc.mass
     e_min, e_max = recoil_range(E, m, M)
     lo = jnp.maximum(e_min, jnp.asarray(recoil_threshold))
-    # smoothstep map u = a + (b − a) t²(3 − 2t): its derivative vanishes linearly at both ends,
-    # which makes 1/sqrt end-point singularities and regular end points both smooth in t
-    gx, gw = gauss_legendre_unit(n_nodes_piece)
-    smooth_t = gx * gx * (3.0 - 2.0 * gx)
-    smooth_w = gw * 6.0 * gx * (1.0 - gx)
+    # smoothstep map u = a + (b − a) t²(3 − 2t): 1/sqrt end points become smooth in t
+    smooth_t, smooth_w = smoothstep_unit(n_nodes_piece)
     total = 0.0
     for w, omega, a in _groups(model, channels):
         hi = _upper_recoil(E, m, omega, Eg, e_max)
@@ -499,10 +482,8 @@ def radiative_dsigma_dcos(
     del antineutrino
     E, c = jnp.asarray(E_nu), jnp.asarray(cos_gamma)
     m, M = model.m_N, nuc.mass
-    T, wT = _recoil_nodes(E, m, M, jnp.asarray(recoil_threshold), n_nodes_er)
-    gx, gw = gauss_legendre_unit(n_nodes_cos)
-    smooth_t = gx * gx * (3.0 - 2.0 * gx)
-    smooth_w = gw * 6.0 * gx * (1.0 - gx)
+    T, wT = log_recoil_nodes(E, m, M, recoil_threshold, n_nodes_er)
+    smooth_t, smooth_w = smoothstep_unit(n_nodes_cos)
     sin_g = safe_sqrt((1.0 - c) * (1.0 + c))
     groups = _groups(model, channels)
 
