@@ -21,6 +21,7 @@ from . import decay as decay
 from . import experiment as experiment
 from . import flux as flux
 from . import kinematics as kinematics
+from . import limits as limits
 from . import nuclei as nuclei
 from . import photon_rates as photon_rates
 from . import radiative as radiative
