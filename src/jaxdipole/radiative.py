@@ -104,6 +104,17 @@ def _phi_cdf(c, A, B, a0, a1):
     return (a0 * (2.0 * jnp.pi - 2.0 * phi_c) - 2.0 * a1 * sin_c) / (4.0 * jnp.pi)
 
 
+def _photon_cone(s, beta, cos_N, sin_N):
+    """Photon emitted at cos θ* = s by N with velocity β: (A, B, sin θ*) such that the photon–
+    beam cosine is A + B cos φ* (A = cos α cos θ_N, B = sin α sin θ_N, α the lab photon–N angle,
+    cos α = (s + β)/(1 + βs), sin α = sin θ*/(γ(1 + βs)))."""
+    one_b = 1.0 + beta * s
+    cos_a = (s + beta) / one_b
+    sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
+    sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
+    return cos_a * cos_N, sin_a * sin_N, sin_s
+
+
 def _cone_breakpoints(c, sin_c, cos_N, sin_N, beta):
     """cos θ* where the photon cone (half-angle α around k̂_N) touches the beam angle θ_c.
 
@@ -165,11 +176,8 @@ def photon_bin_fractions(
         width = jnp.stack([b1 - t1, b2 - b1, t2 - b2], axis=-1)
         s = lo[..., None] + width[..., None] * smooth_t  # (n_e, 3, n)
         ws = width[..., None] * smooth_w
-        one_b = 1.0 + beta * s
-        cos_a = (s + beta) / one_b
-        sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
-        sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
-        G = _phi_cdf(c, cos_a * cos_N, sin_a * sin_N, 1.0 + c_L * s, c_T * sin_s)
+        A, B, sin_s = _photon_cone(s, beta, cos_N, sin_N)
+        G = _phi_cdf(c, A, B, 1.0 + c_L * s, c_T * sin_s)
         return jnp.sum(ws * G, axis=(-2, -1))
 
     F = jax.vmap(cdf)(cos_edges)  # (n_c + 1, n_e)
@@ -406,12 +414,8 @@ def radiative_dsigma(
             k_s = jnp.where(moving, k, 1.0)
             s = jnp.clip((Eg * m / omega - E_N) / k_s, -1.0, 1.0)
             beta = k / E_N
-            one_b = 1.0 + beta * s
-            cos_a = (s + beta) / one_b
-            sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
-            sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
             sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
-            A, B = cos_a * cos_N, sin_a * sin_N
+            A, B, sin_s = _photon_cone(s, beta, cos_N, sin_N)
             h = (B - (c - A)) * (B + (c - A))  # B² − (c − A)², >= 0 on the support
             return T, jac, E_N, k_s, s, sin_s, A, B, jnp.where(moving, h, -1.0)
 
@@ -496,11 +500,7 @@ def radiative_dsigma_dcos(
         width = jnp.maximum(s_hi - s_lo, 0.0)
         s = s_lo + width * smooth_t
         ws = width * smooth_w
-        one_b = 1.0 + beta * s
-        cos_a = (s + beta) / one_b
-        sin_s = safe_sqrt((1.0 - s) * (1.0 + s))
-        sin_a = safe_sqrt((1.0 - beta) * (1.0 + beta)) * sin_s / one_b
-        A, B = cos_a * cos_N, sin_a * sin_N
+        A, B, sin_s = _photon_cone(s, beta, cos_N, sin_N)
         h = (B - (c - A)) * (B + (c - A))
         pos = (h > 0) & (k > 0)
         h_s = jnp.where(pos, h, 1.0)
