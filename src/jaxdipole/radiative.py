@@ -305,6 +305,14 @@ def _upper_recoil(E, m, omega, E_gamma, e_max):
     return jnp.where(ok, jnp.minimum(hi, e_max), 0.0)
 
 
+def _photon_recoil_support(E, m, omega, E_gamma, lo, e_max):
+    """(ok, lo, L): recoils [lo, lo·e^L] whose N can emit E_γ; ok False (L = 0) if empty."""
+    hi = _upper_recoil(E, m, omega, E_gamma, e_max)
+    ok = (hi > lo) & (lo > 0)
+    L = jnp.where(ok, jnp.log(jnp.where(ok, hi / jnp.where(ok, lo, 1.0), 2.0)), 0.0)
+    return ok, jnp.where(ok, lo, 1.0), L
+
+
 def _clustered_log_map(u, lo, L):
     """E_R(u) = lo·exp(L(1 − (1 − u)²)) and dE_R/du: log spacing, clustered at the upper end."""
     v = 1.0 - (1.0 - u) ** 2
@@ -340,10 +348,7 @@ def radiative_dsigma_dEgamma(
     gx, gw = gauss_legendre_unit(n_nodes)
     total = 0.0
     for w, omega, a in _groups(model, channels):
-        hi = _upper_recoil(E, m, omega, Eg, e_max)
-        ok = (hi > lo) & (lo > 0)
-        L = jnp.where(ok, jnp.log(jnp.where(ok, hi / jnp.where(ok, lo, 1.0), 2.0)), 0.0)
-        lo_s = jnp.where(ok, lo, 1.0)
+        ok, lo_s, L = _photon_recoil_support(E, m, omega, Eg, lo, e_max)
 
         def integrand(u, omega=omega, a=a, lo_s=lo_s, L=L):
             T, jac = _clustered_log_map(u, lo_s, L)
@@ -402,10 +407,7 @@ def radiative_dsigma(
     smooth_t, smooth_w = smoothstep_unit(n_nodes_piece)
     total = 0.0
     for w, omega, a in _groups(model, channels):
-        hi = _upper_recoil(E, m, omega, Eg, e_max)
-        ok = (hi > lo) & (lo > 0)
-        L = jnp.where(ok, jnp.log(jnp.where(ok, hi / jnp.where(ok, lo, 1.0), 2.0)), 0.0)
-        lo_s = jnp.where(ok, lo, 1.0)
+        ok, lo_s, L = _photon_recoil_support(E, m, omega, Eg, lo, e_max)
 
         def geometry(u, omega=omega, lo_s=lo_s, L=L):
             T, jac = _clustered_log_map(u, lo_s, L)
