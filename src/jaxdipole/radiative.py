@@ -449,7 +449,13 @@ def radiative_dsigma(
             return jnp.where(same, mid, lo_u), jnp.where(same, hi_u, mid)
 
         r_lo, r_hi = jax.lax.fori_loop(0, N_BISECT, bisect, (a_u, b_u))
-        root = jnp.where(change, 0.5 * (r_lo + r_hi), b_u)
+        r0 = jax.lax.stop_gradient(0.5 * (r_lo + r_hi))
+        # one Newton step: same value (h(r0) ~ 0), and through it the root moves with the
+        # parameters as the implicit-function theorem says (dr = −∂h/∂θ / ∂h/∂u); bisection
+        # alone would pin the 1/sqrt end point in u and give wrong derivatives
+        h0, dh = jax.vmap(lambda r, h_of=h_of: jax.jvp(h_of, (r,), (jnp.ones_like(r),)))(r0)
+        r_newton = jnp.clip(r0 - safe_div(h0, dh), r_lo, r_hi)
+        root = jnp.where(change, r_newton, b_u)
         pieces = jnp.stack([jnp.stack([a_u, root]), jnp.stack([root, b_u])])  # (2, 2, n_scan)
         p_lo = pieces[:, 0].reshape(-1)
         p_hi = pieces[:, 1].reshape(-1)
