@@ -74,3 +74,27 @@ def test_packaged_data_equals_source():
         assert DATA.joinpath(name).read_text() == (SHARED / name).read_text()
     for f in (SHARED / "files").iterdir():
         assert DATA.joinpath("files", f.name).read_text() == f.read_text()
+
+
+def test_strongest_limit_envelope():
+    u = jd.units
+    m = np.geomspace(0.5, 50.0, 41) * u.MeV
+    env = limits.strongest_limit(m, "e")
+    ups = [lim for lim in limits.existing_limits("e") if lim.kind == "upper_limit"]
+    lo = min(lim.m_N.min() for lim in ups)
+    assert np.all(np.isinf(env[m < lo])) and np.all(np.isfinite(env[m >= lo]))
+    # Independent check: at each digitised node of every e/all upper-limit curve the envelope
+    # is no weaker than that curve's own value, and it equals the best of them somewhere.
+    for lim in ups:
+        sel = lim.m_N < 1.0  # below 1 GeV (LEP's curve turns vertical at the Z pole)
+        sel[[0, -1]] = False
+        assert np.all(limits.strongest_limit(lim.m_N[sel], "e") <= lim.mu[sel] * (1 + 1e-12))
+    lsnd = limits.load_limit("LSND_de")
+    k = len(lsnd.m_N) // 2
+    assert limits.strongest_limit(lsnd.m_N[k], "mu") != pytest.approx(lsnd.mu[k])  # not mu
+    assert (
+        np.isscalar(limits.strongest_limit(5 * u.MeV, "e"))
+        or np.ndim(limits.strongest_limit(5 * u.MeV, "e")) == 0
+    )
+    with pytest.raises(ValueError, match="m_N"):
+        limits.strongest_limit([-1.0], "e")

@@ -24,8 +24,11 @@ from . import kinematics as kinematics
 from . import limits as limits
 from . import nuclei as nuclei
 from . import photon_rates as photon_rates
+from . import plotting as plotting
 from . import radiative as radiative
 from . import rates as rates
+from . import sensitivity as sensitivity
+from . import stats as stats
 from . import units as units
 from .cevns import cevns_dsigma_dER as cevns_dsigma_dER
 from .cevns import cevns_sigma as cevns_sigma
@@ -71,5 +74,8 @@ from .rates import cevns_recoil_spectrum as cevns_recoil_spectrum
 from .rates import primakoff_events as primakoff_events
 from .rates import recoil_binned as recoil_binned
 from .rates import recoil_spectrum as recoil_spectrum
+from .scan import scan as scan
+from .sensitivity import primakoff_reach as primakoff_reach
+from .sensitivity import radiative_reach as radiative_reach
 
 __version__ = "0.1.0"

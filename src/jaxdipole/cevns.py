@@ -27,7 +27,7 @@ N_NODES_CEVNS = 32
 
 def weak_charge(nuc: Nucleus, sin2_theta_w: ArrayLike = constants.sin2_theta_W_0) -> Array:
     """Nuclear weak charge Q_W = N − (1 − 4 sin²θ_W) Z (dimensionless)."""
-    return nuc.n_neutrons - (1.0 - 4.0 * jnp.asarray(sin2_theta_w)) * nuc.Z
+    return nuc.n_neutrons - (1.0 - 4.0 * jnp.asarray(sin2_theta_w)) * nuc.charge
 
 
 def cevns_max_recoil(E_nu: ArrayLike, M: ArrayLike) -> Array:

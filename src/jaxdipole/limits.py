@@ -98,3 +98,29 @@ def existing_limits(flavour: str | None = None) -> list[Limit]:
     if flavour is None:
         return out
     return [lim for lim in out if lim.flavour in (flavour, "all")]
+
+
+def strongest_limit(
+    m_N, flavour: str | None = "e", kinds: tuple[str, ...] = ("upper_limit",)
+) -> np.ndarray:
+    """The strongest existing limit μ [GeV^-1] at each mass ``m_N`` [GeV] (envelope of curves).
+
+    Minimum over the packaged curves of ``kinds`` (default: plain upper limits; bands such as
+    SN1987A and closed regions such as BBN are not upper limits and are left out) that apply to
+    ``flavour`` (its own curves and the flavour-universal ones), each interpolated linearly in
+    (ln m_N, ln μ) inside its own mass range. ``inf`` where no curve covers a mass. Curves are
+    taken as published, whatever their CL (see ``Limit.confidence_level``).
+    """
+    m = np.atleast_1d(np.asarray(m_N, dtype=float))
+    if np.any(~np.isfinite(m)) or np.any(m <= 0):
+        raise ValueError("m_N must be finite and > 0 [GeV]")
+    best = np.full(m.shape, np.inf)
+    for lim in existing_limits(flavour):
+        if lim.kind not in kinds:
+            continue
+        order = np.argsort(lim.m_N)
+        x, y = np.log(lim.m_N[order]), np.log(lim.mu[order])
+        inside = (np.log(m) >= x[0]) & (np.log(m) <= x[-1])
+        vals = np.exp(np.interp(np.log(m), x, y))
+        best = np.where(inside, np.minimum(best, vals), best)
+    return best.reshape(np.shape(m_N)) if np.ndim(m_N) else best[0]

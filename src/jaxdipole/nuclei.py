@@ -122,6 +122,8 @@ class Nucleus(eqx.Module):
     -----
     ``name``, ``Z`` and ``A`` are static (hashable; changing them recompiles); all other fields
     are dynamic float arrays, so ``jax.grad`` w.r.t. a Nucleus returns gradients for them.
+    ``charge`` is Z as a float leaf: the cross sections use it (not the static Z), so the
+    species of a target can be stacked and evaluated under one ``jax.vmap``.
     Concrete inputs are validated (ValueError); traced inputs are not.
     """
 
@@ -134,6 +136,7 @@ class Nucleus(eqx.Module):
     helm_c: Array
     helm_a: Array
     helm_s: Array
+    charge: Array
 
     def __init__(
         self,
@@ -158,6 +161,7 @@ class Nucleus(eqx.Module):
         self.helm_c = _float(_helm_c(self.A) if helm_c is None else helm_c)
         self.helm_a = _float(0.52 * _u.fm if helm_a is None else helm_a)
         self.helm_s = _float(0.9 * _u.fm if helm_s is None else helm_s)
+        self.charge = _float(float(self.Z))
 
     def __check_init__(self):
         if self.Z < 1 or self.A < self.Z:

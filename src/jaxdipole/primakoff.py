@@ -85,7 +85,7 @@ def primakoff_dsigma_dER(
     m, M = model.m_N, nuc.mass
     mu = model.mu[flavour]
     F = _form_factor(nuc, T, form_factor)
-    return constants.alpha * mu * mu * nuc.Z**2 * F * F * _dsigma_unit(E, T, m, M)
+    return constants.alpha * mu * mu * nuc.charge**2 * F * F * _dsigma_unit(E, T, m, M)
 
 
 def primakoff_polarisation(

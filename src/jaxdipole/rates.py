@@ -247,10 +247,8 @@ def _bind(integrand: Callable, nuc: Nucleus, comp: Flux, E: Array) -> Any:
 
 
 def _isotope_groups(nuclei: tuple[Nucleus, ...]) -> list[tuple[list[int], Nucleus]]:
-    """Species grouped by Z: (indices, one Nucleus whose dynamic leaves are stacked)."""
-    groups: dict[int, list[int]] = {}
-    for i, nuc in enumerate(nuclei):
-        groups.setdefault(nuc.Z, []).append(i)
+    """All species in one group: (indices, one Nucleus whose dynamic leaves are stacked)."""
+    groups: dict[int, list[int]] = {0: list(range(len(nuclei)))}
     out = []
     for idx in groups.values():
         treedef = jax.tree.structure(nuclei[idx[0]])
@@ -291,14 +289,13 @@ def fold_experiment(
 
     Notes
     -----
-    Python loop over flux components and over the distinct proton numbers Z of the target (a
-    few; static structure). The isotopes of one element are evaluated together under
-    ``jax.vmap`` (one compiled copy per element instead of per isotope): ``integrand`` and
-    ``e_low`` then receive a Nucleus whose dynamic fields (mass, Helm parameters, n_neutrons,
-    ...) are those of one isotope but whose static fields ``name``/``A`` are the first
-    isotope's -- they must depend on the nucleus only through Z and its dynamic fields (all of
-    jaxdipole's cross sections do). The energy nodes are vectorised by each component's
-    ``fold``.
+    Python loop over flux components only. All target species are evaluated together under
+    ``jax.vmap`` (one compiled copy instead of one per species): ``integrand`` and ``e_low``
+    then receive a Nucleus whose dynamic fields (mass, ``charge``, Helm parameters,
+    n_neutrons, ...) are those of one species but whose static fields ``name``/``Z``/``A`` are
+    the first species' -- they must depend on the nucleus only through its dynamic fields
+    (all of jaxdipole's cross sections do: they use ``charge``, not ``Z``). The energy nodes
+    are vectorised by each component's ``fold``.
     """
     counts = exp.nuclei_counts
     n = len(exp.target.nuclei)

@@ -1,0 +1,156 @@
+"""Matplotlib figures: reach in the (m_N, μ) plane with existing limits, photon spectra.
+
+matplotlib is imported when a function is called, not with the package. Every function draws
+into a given ``ax`` (a new figure if None) and returns the Axes. Axes units: m_N in MeV,
+μ in Bohr magnetons, E_γ in MeV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import units
+from .limits import Limit, existing_limits
+
+__all__ = ["plot_limits", "plot_reach", "plot_photon_spectra"]
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6.4, 4.8))
+    return ax
+
+
+def plot_limits(
+    ax=None,
+    limits: Iterable[Limit] | None = None,
+    *,
+    flavour: str | None = "e",
+    m_range: tuple[float, float] | None = None,
+    shade: bool = True,
+    **line_kwargs: Any,
+):
+    """Overlay existing limits (μ_B vs m_N [MeV]) on ``ax``, each labelled with its CL.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or None
+    limits : iterable of :class:`~jaxdipole.limits.Limit`, optional
+        Default: :func:`jaxdipole.limits.existing_limits` (``flavour``), i.e. the curves for
+        that flavour plus the flavour-universal ones.
+    flavour : "e" | "mu" | "tau" | None
+    m_range : (min, max) in MeV, optional
+        Only curves with points in this mass range are drawn.
+    shade : bool
+        Lightly shade the region above each upper-limit curve (excluded).
+    **line_kwargs
+        Passed to ``ax.plot`` (default thin grey-toned lines).
+    """
+    ax = _axes(ax)
+    if limits is None:
+        limits = existing_limits(flavour)
+    import matplotlib as mpl
+
+    colours = mpl.colormaps["tab20b"]
+    kw = {"lw": 0.9, "alpha": 0.8} | line_kwargs
+    drawn: set[str] = set()
+    for i, lim in enumerate(sorted(limits, key=lambda x: x.name)):
+        m = np.asarray(lim.m_N) / units.MeV
+        mu = np.asarray(lim.mu_muB)
+        if m_range is not None:
+            keep = (m >= m_range[0] * 0.5) & (m <= m_range[1] * 2.0)
+            if not np.any(keep):
+                continue
+        colour = colours(i % 20)
+        label = None
+        if lim.experiment not in drawn:
+            cl = f"{100 * lim.confidence_level:.0f}%"
+            label = f"{lim.experiment} ({cl})"
+            drawn.add(lim.experiment)
+        ax.plot(m, mu, color=colour, label=label, **kw)
+        if shade and lim.kind == "upper_limit":
+            ax.fill_between(m, mu, np.full_like(mu, 1e3), color=colour, alpha=0.08, lw=0)
+    return ax
+
+
+def plot_reach(
+    m_N,
+    curves: Mapping[str, Any],
+    ax=None,
+    *,
+    limits: Iterable[Limit] | None = None,
+    flavour: str | None = "e",
+    title: str | None = None,
+    ylim: tuple[float, float] | None = None,
+):
+    """Sensitivity curves μ_90(m_N) over the existing limits.
+
+    Parameters
+    ----------
+    m_N : array [GeV]
+        N masses of the curves.
+    curves : mapping label -> μ_90 array [GeV^-1] (non-finite points are skipped)
+    ax : matplotlib Axes or None
+    limits, flavour : as :func:`plot_limits` (``limits=[]`` draws none)
+    title : str, optional
+    ylim : (low, high) in μ_B, optional (default: from the curves)
+    """
+    ax = _axes(ax)
+    m = np.asarray(m_N) / units.MeV
+    finite_vals = []
+    colours = ["black", "tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange"]
+    for i, (label, mu) in enumerate(curves.items()):
+        y = np.asarray(mu) / units.mu_B
+        ok = np.isfinite(y) & (y > 0)
+        finite_vals.append(y[ok])
+        ax.plot(m[ok], y[ok], "-", color=colours[i % len(colours)], lw=2.0, label=label, zorder=5)
+    plot_limits(ax, limits, flavour=flavour, m_range=(m.min(), m.max()))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(m.min(), m.max())
+    if ylim is None:
+        vals = np.concatenate(finite_vals) if finite_vals else np.array([1e-10, 1e-6])
+        if vals.size == 0:
+            vals = np.array([1e-10, 1e-6])
+        ylim = (vals.min() / 30.0, vals.max() * 30.0)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(r"$m_N$ [MeV]")
+    ax.set_ylabel(r"$\mu$ [$\mu_B$]")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=6.5, ncol=2, loc="lower right", framealpha=0.9)
+    return ax
+
+
+def plot_photon_spectra(
+    edges,
+    spectra: Mapping[str, Any],
+    ax=None,
+    *,
+    density: bool = True,
+    xlabel: str = r"$E_\gamma$ [MeV]",
+    x_scale: float = units.MeV,
+):
+    """Step histograms of binned photon spectra (e.g. Dirac vs Majorana).
+
+    Parameters
+    ----------
+    edges : bin edges (GeV for energies; pass ``x_scale=1`` for cos θ_γ)
+    spectra : mapping label -> events per bin
+    density : normalise each to unit area (shape comparison)
+    """
+    ax = _axes(ax)
+    x = np.asarray(edges) / x_scale
+    for i, (label, counts) in enumerate(spectra.items()):
+        c = np.asarray(counts, dtype=float)
+        y = c / (np.sum(c) * np.diff(x)) if density and np.sum(c) > 0 else c
+        ax.stairs(y, x, color=f"C{i}", lw=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("normalised density" if density else "events per bin")
+    ax.legend(fontsize=8)
+    return ax
