@@ -35,7 +35,7 @@ def deviance(n, nu):
 
 @eqx.filter_jit
 def _prim(md, exp, n_bins, include_cevns):
-    return primakoff_reach(md, exp, n_bins=n_bins, include_cevns=include_cevns)
+    return primakoff_reach(md, exp, edges=n_bins, include_cevns=include_cevns)
 
 
 @eqx.filter_jit
@@ -117,7 +117,7 @@ def test_threshold_derivative_matches_finite_differences(mode):
     def f(thr):
         exp = EXP.with_(recoil_threshold=thr)
         if mode == "primakoff":
-            return primakoff_reach(model(), exp, n_bins=6)
+            return primakoff_reach(model(), exp, edges=6)
         return radiative_reach(model(), exp, **FAST)
 
     f = jax.jit(f)
@@ -132,7 +132,11 @@ def test_threshold_derivative_matches_finite_differences(mode):
 def test_recoil_edges_validation():
     with pytest.raises(ValueError, match="recoil_max"):
         recoil_edges(EXP.with_(recoil_max=jnp.inf, background=0.0))
-    with pytest.raises(ValueError, match="n_bins"):
+    with pytest.raises(ValueError, match="edges"):
         recoil_edges(EXP, 0)
+    with pytest.raises(ValueError, match="fractions"):
+        recoil_edges(EXP, jnp.array([0.0, 0.7, 0.5]))
+    e = recoil_edges(EXP, jnp.array([0.0, 0.5, 1.0]))
+    assert np.allclose(e, [20 * u.eV, np.sqrt(20 * u.eV * u.keV), u.keV], rtol=1e-12)
     with pytest.raises(ValueError, match="flavour"):
         primakoff_reach(model(), EXP, flavour=3)

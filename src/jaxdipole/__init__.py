@@ -19,6 +19,7 @@ if _os.environ.get("JAXDIPOLE_X64", "1") != "0":
 from . import constants as constants
 from . import decay as decay
 from . import experiment as experiment
+from . import fit as fit
 from . import flux as flux
 from . import kinematics as kinematics
 from . import limits as limits

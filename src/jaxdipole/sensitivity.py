@@ -21,14 +21,17 @@ the limit, all couplings scaled with it.
 
 from __future__ import annotations
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
 from . import stats
-from ._checks import check_choice
+from ._checks import check_choice, concrete
 from .experiment import Experiment
 from .model import DipoleModel
 from .photon_rates import radiative_events
@@ -69,23 +72,44 @@ def _reference(model: DipoleModel, flavour: int) -> Array:
     return model.mu[flavour]
 
 
-def recoil_edges(exp: Experiment, n_bins: int = N_RECOIL_BINS) -> Array:
-    """Log-spaced recoil bin edges [GeV] from ``exp.recoil_threshold`` to ``exp.recoil_max``.
+def recoil_edges(
+    exp: Experiment, edges: int | ArrayLike = N_RECOIL_BINS, upper: ArrayLike | None = None
+) -> Array:
+    """Recoil bin edges [GeV] placed logarithmically from the threshold to the window top.
 
-    Differentiable w.r.t. both window edges. ``recoil_max`` must be finite (a ValueError
-    otherwise where it is concrete).
+    ``edges``: a number of log-spaced bins, or increasing fractions f_k in [0, 1] of the
+    logarithmic window: E_k = E_thr (E_top / E_thr)^{f_k}, E_top = ``exp.recoil_max`` (or
+    ``upper`` [GeV], needed when ``recoil_max`` is infinite). Differentiable w.r.t. both
+    window edges (the bins follow the threshold).
     """
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    try:
-        finite = bool(jnp.isfinite(exp.recoil_max))
-    except jax.errors.ConcretizationTypeError:
-        finite = True
-    if not finite:
-        raise ValueError("recoil_edges: exp.recoil_max must be finite [GeV] for binned limits")
-    t = jnp.linspace(0.0, 1.0, n_bins + 1)
-    lo, hi = jnp.log(exp.recoil_threshold), jnp.log(exp.recoil_max)
-    return jnp.exp(lo + t * (hi - lo))
+    if isinstance(edges, int | np.integer):
+        if edges < 1:
+            raise ValueError(f"edges: the number of bins must be >= 1, got {edges}")
+        frac = jnp.linspace(0.0, 1.0, int(edges) + 1)
+    else:
+        frac = jnp.asarray(edges, dtype=float)
+        fc = concrete(frac)
+        if frac.ndim != 1 or frac.shape[0] < 2:
+            raise ValueError(f"edges must be an int or a 1-D array of >= 2 fractions, got {edges}")
+        if fc is not None and not (fc[0] >= 0 and fc[-1] <= 1 and np.all(np.diff(fc) > 0)):
+            raise ValueError(f"edges fractions must increase within [0, 1], got {fc!r}")
+    top = exp.recoil_max if upper is None else jnp.asarray(upper, dtype=float)
+    thr = exp.recoil_threshold
+    tc, uc = concrete(thr), concrete(top)
+    if uc is not None and not math.isfinite(float(uc)):
+        raise ValueError(
+            "recoil_edges: the recoil window needs a finite top: set exp.recoil_max or pass "
+            "upper= [GeV]"
+        )
+    if tc is not None and uc is not None and not 0 < float(tc) < float(uc):
+        raise ValueError(
+            f"recoil_edges: need 0 < recoil_threshold < upper edge, got {float(tc)!r} and "
+            f"{float(uc)!r}"
+        )
+    ok = (thr > 0) & (top > thr) & jnp.isfinite(top)
+    lo = jnp.log(jnp.where(ok, thr, 1.0))
+    hi = jnp.log(jnp.where(ok, top, math.e))
+    return jnp.exp(lo + frac * (hi - lo))
 
 
 def primakoff_reach(
@@ -94,9 +118,10 @@ def primakoff_reach(
     *,
     flavour: int = 0,
     cl: float = stats.CL90,
-    n_bins: int | None = N_RECOIL_BINS,
+    edges: int | ArrayLike | None = N_RECOIL_BINS,
     sigma_b: float = 0.0,
     include_cevns: bool = True,
+    upper: ArrayLike | None = None,
 ) -> Array:
     """Median expected upper limit on ``model.mu[flavour]`` [GeV^-1] from the recoil spectrum.
 
@@ -110,13 +135,18 @@ def primakoff_reach(
         Which coupling is reported (0 = e for a reactor).
     cl : float
         Confidence level (one-sided; 0.9 → Z = 1.2816, floored at 2.303 signal events).
-    n_bins : int or None
-        Log-spaced recoil bins between threshold and ``recoil_max`` (static); ``None``: one
-        counting window (also allowed for an infinite ``recoil_max`` without background).
+    edges : int, 1-D array of fractions, or None
+        Recoil bins (static count, or fractions of the log window; :func:`recoil_edges`)
+        between the threshold and ``recoil_max`` (or ``upper``); ``None``: one counting
+        window (also allowed for an infinite ``recoil_max`` without background). The bins
+        follow the threshold, so μ_90 is differentiable w.r.t. it (a detector figure of
+        merit, see :func:`jaxdipole.fit.maximize`).
     sigma_b : float
         Relative uncertainty of the background normalisation (profiled nuisance).
     include_cevns : bool
         Count the SM CEvNS recoils as background (default True).
+    upper : float, optional
+        Top of the binned window [GeV] when ``exp.recoil_max`` is infinite.
 
     Returns
     -------
@@ -125,17 +155,17 @@ def primakoff_reach(
         flux end point or the recoil window).
     """
     _check_flavour(flavour)
-    if n_bins is None:
+    if edges is None:
         s = primakoff_events(model, exp)[None]
         b = background_events(exp)[None]
         if include_cevns:
             b = b + cevns_events(exp)[None]
     else:
-        edges = recoil_edges(exp, n_bins)
-        s = recoil_binned(model, exp, edges)
-        b = background_binned(exp, edges)
+        e = recoil_edges(exp, edges, upper)
+        s = recoil_binned(model, exp, e)
+        b = background_binned(exp, e)
         if include_cevns:
-            b = b + cevns_binned(exp, edges)
+            b = b + cevns_binned(exp, e)
     total = jnp.sum(s)
     seen = total > 0
     s_safe = jnp.where(seen, s, jnp.ones_like(s))
