@@ -28,6 +28,7 @@ from . import photon_rates as photon_rates
 from . import plotting as plotting
 from . import radiative as radiative
 from . import rates as rates
+from . import reach as reach
 from . import sensitivity as sensitivity
 from . import stats as stats
 from . import units as units

@@ -203,246 +203,125 @@ def _mass_grid(args: argparse.Namespace):
     return np.geomspace(lo, hi, args.n_masses)
 
 
-def _progress_for(args: argparse.Namespace) -> bool:
-    return not args.quiet
-
-
-def _reach_curves(exp, m_grid_mev, sterile_ratio: float, progress: bool) -> dict:
-    """μ_90(m_N) [GeV^-1] for the four standard scenarios, as NumPy arrays."""
-    import jax.numpy as jnp
-    import numpy as np
-
-    from . import units as u
-    from .model import DipoleModel
-    from .scan import scan
-    from .sensitivity import primakoff_reach, radiative_reach
-
-    mu_ref = 1e-9 * u.mu_B
-    ms = jnp.asarray(m_grid_mev) * u.MeV
-    fast = {"precise": False, "n_nodes": 8}
-
-    def model(m, nature="dirac", sterile=False):
-        if sterile:
-            return DipoleModel(m, (mu_ref, 0.0, 0.0), nature, sterile_ratio * m, mu_ref)
-        return DipoleModel(m, (mu_ref, 0.0, 0.0), nature)
-
-    jobs = {
-        "primakoff": lambda m: primakoff_reach(model(m), exp),
-        "radiative_dirac": lambda m: radiative_reach(model(m), exp, **fast),
-        "radiative_majorana": lambda m: radiative_reach(model(m, "majorana"), exp, **fast),
-        "sterile_dirac": lambda m: radiative_reach(model(m, sterile=True), exp, **fast),
-    }
-    chunk = max(1, -(-len(ms) // 4)) if progress else None
-    out = {}
-    for name, fn in jobs.items():
-        out[name] = np.asarray(scan(fn, [ms], chunk_size=chunk, progress=progress, desc=name))
-    return out
-
-
-def _mass_ranges(m, better) -> list[list[float]]:
-    """Contiguous [m_lo, m_hi] ranges (MeV) where ``better`` is True."""
-    ranges, start = [], None
-    for i, b in enumerate(better):
-        if b and start is None:
-            start = i
-        if start is not None and (not b or i == len(better) - 1):
-            end = i if b else i - 1
-            ranges.append([float(m[start]), float(m[end])])
-            start = None
-    return ranges
-
-
-def _benchmark(exp, m_bench_mev: float, mu_bench_muB: float, progress: bool) -> dict:
-    """Dirac vs Majorana photon spectra and their separation at one point."""
-    import equinox as eqx
-    import jax.numpy as jnp
-    import numpy as np
-
-    from . import stats
-    from . import units as u
-    from .model import DipoleModel
-    from .photon_rates import photon_map
-
-    m = m_bench_mev * u.MeV
-    e_hi = max(min(10.0 * u.MeV, 2.0 * m), float(exp.photon_energy_min) * 1.5)
-    e_edges = jnp.linspace(float(exp.photon_energy_min), e_hi, 25)
-    c_edges = jnp.linspace(float(exp.photon_cos_min), float(exp.photon_cos_max), 11)
-    maps = {}
-    for nature in ("dirac", "majorana"):
-        if progress:
-            print(f"spectra: {nature} photon map ...", file=sys.stderr, flush=True)
-        model = DipoleModel(m, (mu_bench_muB * u.mu_B, 0.0, 0.0), nature)
-        fn = eqx.filter_jit(photon_map)
-        # fast fold (precise=False, 8 nodes): ~1e-4 per bin, ample for the shapes and Z
-        pm = fn(model, exp, e_edges, c_edges, precise=False, n_nodes=8)
-        maps[nature] = np.maximum(np.asarray(pm), 0.0)  # clip round-off negatives of empty bins
-    d, mj = maps["dirac"], maps["majorana"]
-    z = {}
-    for truth in ("majorana", "dirac"):
-        z[f"z_energy_{truth}_true"] = float(
-            stats.dirac_majorana_z(d.sum(1), mj.sum(1), truth=truth)
-        )
-        z[f"z_map_{truth}_true"] = float(stats.dirac_majorana_z(d.ravel(), mj.ravel(), truth=truth))
-    n_d, n_m = float(d.sum()), float(mj.sum())
-    mean_e = {
-        k: float(np.sum(v.sum(1) * 0.5 * (e_edges[1:] + e_edges[:-1])) / v.sum() / u.MeV)
-        for k, v in maps.items()
-    }
-    return {
-        "m_N_MeV": m_bench_mev,
-        "mu_e_muB": mu_bench_muB,
-        "E_gamma_edges_MeV": (np.asarray(e_edges) / u.MeV).tolist(),
-        "cos_gamma_edges": np.asarray(c_edges).tolist(),
-        "dirac_map": d.tolist(),
-        "majorana_map": mj.tolist(),
-        "events_dirac": n_d,
-        "events_majorana": n_m,
-        "mean_E_gamma_MeV": mean_e,
-        **z,
-    }
-
-
-def _write_reach_outputs(out: Path, args, exp, m, curves, limit_env, bench, timing) -> list[str]:
-    import numpy as np
-
-    from . import units as u
-    from ._io import atomic_path, write_text
-
-    labels = {
-        "primakoff": "Primakoff (recoil only), Dirac = Majorana",
-        "radiative_dirac": "radiative (recoil + photon), Dirac",
-        "radiative_majorana": "radiative (recoil + photon), Majorana",
-        "sterile_dirac": (
-            f"radiative via N -> N' gamma, Dirac, mu_e = mu_NN', m_N' = {args.sterile_ratio:g} m_N"
-        ),
-    }
-    written = []
-    beats = {
-        k: _mass_ranges(m, np.isfinite(v) & np.isfinite(limit_env) & (v < limit_env))
-        for k, v in curves.items()
-    }
-    uncovered = _mass_ranges(m, ~np.isfinite(limit_env))
-    if "csv" in args.format:
-        header = "m_N_MeV," + ",".join(f"{k}_muB" for k in curves) + ",strongest_existing_muB"
-        rows = [
-            f"{mi:.6g},"
-            + ",".join(f"{curves[k][i] / u.mu_B:.6e}" for k in curves)
-            + f",{limit_env[i] / u.mu_B:.6e}"
-            for i, mi in enumerate(m)
-        ]
-        write_text(out / "reach.csv", "\n".join([header, *rows]) + "\n")
-        spec_rows = ["E_lo_MeV,E_hi_MeV,dirac_events,majorana_events"]
-        e = bench["E_gamma_edges_MeV"]
-        dm = np.asarray(bench["dirac_map"]).sum(1)
-        mm = np.asarray(bench["majorana_map"]).sum(1)
-        spec_rows += [f"{e[i]:.6g},{e[i + 1]:.6g},{dm[i]:.6e},{mm[i]:.6e}" for i in range(len(dm))]
-        write_text(out / "spectra.csv", "\n".join(spec_rows) + "\n")
-        written += ["reach.csv", "spectra.csv"]
-    if "json" in args.format:
-        meta = {
-            "experiment": exp.name,
-            "settings": {
-                "target_mass_kg": float(exp.target_mass / u.kg),
-                "exposure_years": float(exp.exposure / u.year),
-                "recoil_threshold_eV": float(exp.recoil_threshold / u.eV),
-                "recoil_max_keV": float(exp.recoil_max / u.keV),
-                "background_per_kg_day_keV": float(exp.background * u.kg * u.day * u.keV),
-                "decay_length_cm": None if exp.prompt else float(exp.decay_length / u.cm),
-                "photon_energy_min_keV": float(exp.photon_energy_min / u.keV),
-            },
-            "statistics": (
-                "median expected 90% CL upper limits (Asimov): Primakoff from 12 log recoil bins "
-                "against flat background + SM CEvNS; radiative modes background free (2.303 "
-                "events), with the decay-in-detector probability solved exactly in mu"
-            ),
-            "m_N_MeV": m.tolist(),
-            "curves_muB": {k: (v / u.mu_B).tolist() for k, v in curves.items()},
-            "labels": labels,
-            "strongest_existing_limit_muB": (limit_env / u.mu_B).tolist(),
-            "beats_existing_limits_MeV": beats,
-            "no_digitised_limit_MeV": uncovered,
-            "timing_s": timing,
-        }
-        write_text(out / "reach.json", json.dumps(meta, indent=1, allow_nan=True) + "\n")
-        write_text(out / "spectra.json", json.dumps(bench, indent=1) + "\n")
-        written += ["reach.json", "spectra.json"]
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_photon_spectra, plot_reach
-
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    plot_reach(
-        m * u.MeV,
-        {labels[k]: v for k, v in curves.items()},
-        ax,
-        flavour="e",
-        title=f"{exp.name}: median expected 90% CL sensitivity",
-    )
-    fig.tight_layout()
-    with atomic_path(out / "reach.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    dmap, mmap = np.asarray(bench["dirac_map"]), np.asarray(bench["majorana_map"])
-    e_edges = np.asarray(bench["E_gamma_edges_MeV"]) * u.MeV
-    plot_photon_spectra(e_edges, {"Dirac": dmap.sum(1), "Majorana": mmap.sum(1)}, axes[0])
-    plot_photon_spectra(
-        bench["cos_gamma_edges"],
-        {"Dirac": dmap.sum(0), "Majorana": mmap.sum(0)},
-        axes[1],
-        xlabel=r"$\cos\theta_\gamma$ (photon to beam)",
-        x_scale=1.0,
-    )
-    fig.suptitle(
-        f"{exp.name}: photons at m_N = {bench['m_N_MeV']:g} MeV "
-        f"(Z_D/M = {bench['z_map_majorana_true']:.2g} per exposure, equal rate)",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    with atomic_path(out / "spectra.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
-    return [*written, "reach.png", "spectra.png"]
+def _positive(name: str, value: float, unit: str) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise CLIError(f"{name} must be finite and > 0 ({unit}), got {value}")
+    return value
 
 
 def _reach(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from . import reach
     from . import units as u
-    from .limits import strongest_limit
 
     if not (0 <= args.sterile_ratio < 1):
         raise CLIError(f"--sterile-ratio must be in [0, 1) (m_N'/m_N), got {args.sterile_ratio}")
-    if not (math.isfinite(args.benchmark_mass) and args.benchmark_mass > 0):
-        raise CLIError(f"--benchmark-mass must be > 0 (MeV), got {args.benchmark_mass}")
-    if not (math.isfinite(args.benchmark_mu) and args.benchmark_mu > 0):
-        raise CLIError(f"--benchmark-mu must be > 0 (mu_B), got {args.benchmark_mu}")
+    _positive("--benchmark-mass", args.benchmark_mass, "MeV")
+    _positive("--benchmark-mu", args.benchmark_mu, "mu_B")
     exp = _experiment(args)
-    m = _mass_grid(args)
-    progress = _progress_for(args)
+    m = _mass_grid(args) * u.MeV
+    progress = not args.quiet
     t0 = time.perf_counter()
-    curves = _reach_curves(exp, m, args.sterile_ratio, progress)
+    curves = reach.reach_curves(exp, m, sterile_ratio=args.sterile_ratio, progress=progress)
     t1 = time.perf_counter()
-    bench = _benchmark(exp, args.benchmark_mass, args.benchmark_mu, progress)
+    bench = reach.photon_benchmark(
+        exp, args.benchmark_mass * u.MeV, args.benchmark_mu * u.mu_B, progress=progress
+    )
     t2 = time.perf_counter()
-    limit_env = strongest_limit(m * u.MeV, "e")
     timing = {"curves": round(t1 - t0, 2), "spectra": round(t2 - t1, 2)}
     out = Path(args.out)
-    files = _write_reach_outputs(out, args, exp, m, curves, limit_env, bench, timing)
-    timing["total"] = round(time.perf_counter() - t0, 2)
-    best = {k: np.nanmin(np.where(np.isfinite(v), v, np.nan)) / u.mu_B for k, v in curves.items()}
-    print(f"reach: {exp.name}, {len(m)} masses {m[0]:g}-{m[-1]:g} MeV, {timing['total']:.1f} s")
-    for k, v in best.items():
-        print(f"  best {k:20s} mu_90 = {v:.3g} mu_B")
+    files = reach.write_outputs(
+        out, exp, m, curves, bench, formats=args.format, sterile_ratio=args.sterile_ratio,
+        timing=timing,
+    )  # fmt: skip
+    total = time.perf_counter() - t0
     print(
-        f"  benchmark m_N = {args.benchmark_mass:g} MeV: Dirac/Majorana Z = "
-        f"{bench['z_map_majorana_true']:.3g} (E_gamma x cos, equal rate)"
+        f"reach: {exp.name}, {len(m)} masses {m[0] / u.MeV:g}-{m[-1] / u.MeV:g} MeV, {total:.1f} s"
     )
+    for k, v in curves.items():
+        ok = np.isfinite(v)
+        best = np.min(v[ok]) / u.mu_B if np.any(ok) else float("inf")
+        print(f"  best {k:20s} mu_90 = {best:.3g} mu_B")
+    if "z_map_majorana_true" in bench:
+        print(
+            f"  benchmark m_N = {args.benchmark_mass:g} MeV, mu_e = {args.benchmark_mu:g} mu_B: "
+            f"{bench['events_dirac']:.3g} (Dirac) / {bench['events_majorana']:.3g} (Majorana) "
+            f"photon events, Dirac-vs-Majorana Z = {bench['z_map_majorana_true']:.3g} "
+            "(E_gamma x cos, equal rate)"
+        )
+    print(f"  -> {out}/" + ", ".join(files))
+    return 0
+
+
+def _spectrum(args: argparse.Namespace) -> int:
+    from . import reach
+    from . import units as u
+
+    _positive("--m-n", args.m_n, "MeV")
+    _positive("--mu", args.mu, "mu_B")
+    if not (2 <= args.n_energy <= 2000 and 1 <= args.n_cos <= 2000):
+        raise CLIError("--n-energy must be in [2, 2000] and --n-cos in [1, 2000]")
+    exp = _experiment(args)
+    t0 = time.perf_counter()
+    bench = reach.photon_benchmark(
+        exp, args.m_n * u.MeV, args.mu * u.mu_B, n_energy=args.n_energy, n_cos=args.n_cos
+    )
+    files = reach.write_spectra(Path(args.out), exp, bench, formats=args.format)
+    print(
+        f"spectrum: {exp.name}, m_N = {args.m_n:g} MeV, mu_e = {args.mu:g} mu_B: "
+        f"{bench['events_dirac']:.4g} (Dirac) / {bench['events_majorana']:.4g} (Majorana) "
+        f"radiative events, <E_gamma> = {bench['mean_E_gamma_MeV']['dirac']} / "
+        f"{bench['mean_E_gamma_MeV']['majorana']} MeV, {time.perf_counter() - t0:.1f} s"
+    )
+    print(f"  -> {args.out}/" + ", ".join(files))
+    return 0
+
+
+def _limits(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import units as u
+    from ._io import atomic_path, write_text
+    from .limits import existing_limits, strongest_limit
+
+    flavour = None if args.flavour == "all" else args.flavour
+    m = _mass_grid(args) * u.MeV
+    env = strongest_limit(m, flavour or "e") if flavour else None
+    lims = existing_limits(flavour)
+    out = Path(args.out)
+    files = []
+    if env is not None:
+        rows = ["m_N_MeV,strongest_limit_muB"]
+        rows += [f"{mi / u.MeV:.6g},{e / u.mu_B:.6e}" for mi, e in zip(m, env, strict=True)]
+        write_text(out / "limits.csv", "\n".join(rows) + "\n")
+        files.append("limits.csv")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_limits
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    plot_limits(ax, lims, m_range=(m[0] / u.MeV, m[-1] / u.MeV))
+    if env is not None:
+        ok = np.isfinite(env)
+        ax.plot(m[ok] / u.MeV, env[ok] / u.mu_B, "k--", lw=1.5, label="strongest (upper limits)")
+    ax.set(xscale="log", yscale="log", xlabel=r"$m_N$ [MeV]", ylabel=r"$\mu$ [$\mu_B$]")
+    ax.set_xlim(m[0] / u.MeV, m[-1] / u.MeV)
+    ax.set_title(f"existing limits ({args.flavour} flavour)")
+    ax.legend(fontsize=6.5, ncol=2)
+    fig.tight_layout()
+    with atomic_path(out / "limits.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=130)
+    plt.close(fig)
+    files.append("limits.png")
+    for lim in lims:
+        print(
+            f"{lim.name:22s} {lim.experiment:30s} flavour {lim.flavour:4s} "
+            f"{100 * lim.confidence_level:.0f}% CL  {lim.kind:22s} {lim.reference}"
+        )
     print(f"  -> {out}/" + ", ".join(files))
     return 0
 
@@ -512,6 +391,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=_reach)
+    sp = sub.add_parser(
+        "spectrum",
+        help="Dirac vs Majorana photon energy/angle spectra at one (m_N, mu) point",
+        description="Radiative photon spectra (E_gamma and cos theta_gamma) at an experiment.",
+    )
+    sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    _add_experiment_options(sp)
+    sp.add_argument("--m-n", type=float, default=5.0, help="N mass in MeV (default: 5)")
+    sp.add_argument("--mu", type=float, default=1e-8, help="mu_e in Bohr magnetons (default: 1e-8)")
+    sp.add_argument("--n-energy", type=int, default=24, help="E_gamma bins (default: 24)")
+    sp.add_argument("--n-cos", type=int, default=10, help="cos theta_gamma bins (default: 10)")
+    sp.add_argument(
+        "--format", type=_formats, default=list(FORMATS), help="csv,json (default: both)"
+    )
+    sp.set_defaults(func=_spectrum)
+    li = sub.add_parser(
+        "limits",
+        help="plot and tabulate the packaged existing limits",
+        description="Existing limits on the transition moment (mu_B vs m_N [MeV]).",
+    )
+    li.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    li.add_argument(
+        "--flavour", choices=["e", "mu", "tau", "all"], default="e", help="(default: e)"
+    )
+    li.add_argument("--m-min", type=float, default=0.1, help="lowest m_N in MeV (default: 0.1)")
+    li.add_argument("--m-max", type=float, default=1e4, help="highest m_N in MeV (default: 1e4)")
+    li.add_argument("--n-masses", type=int, default=200, help="table masses (default: 200)")
+    li.set_defaults(func=_limits)
     x = sub.add_parser(
         "xsec",
         help="Primakoff cross-section table and plot for the NUCLEUS target nuclei",
