@@ -140,3 +140,17 @@ def test_recoil_edges_validation():
     assert np.allclose(e, [20 * u.eV, np.sqrt(20 * u.eV * u.keV), u.keV], rtol=1e-12)
     with pytest.raises(ValueError, match="flavour"):
         primakoff_reach(model(), EXP, flavour=3)
+
+
+def test_combined_reach_of_split_detectors_equals_one_detector():
+    from jaxdipole.sensitivity import combined_primakoff_reach
+
+    one = float(_prim(model(), EXP, 6, True))
+    half = EXP.with_(target_mass=EXP.target_mass / 2)
+    # Two half detectors: every bin's deviance adds up to the full detector's (Asimov).
+    two = float(eqx.filter_jit(combined_primakoff_reach)(model(), (half, half), edges=6))
+    assert two == pytest.approx(one, rel=1e-9)
+    single = float(eqx.filter_jit(combined_primakoff_reach)(model(), (EXP,), edges=6))
+    assert single == pytest.approx(one, rel=1e-12)
+    with pytest.raises(ValueError, match="exps"):
+        combined_primakoff_reach(model(), ())
