@@ -535,3 +535,26 @@ def test_bad_bin_edges_raise(edges):
         R.recoil_binned(model(2 * MeV), exp, edges)
     with pytest.raises(ValueError, match="edges"):
         R.background_binned(exp, edges)
+
+
+def test_unsmeared_fast_path_equals_full_turn_on_path():
+    """An experiment built without resolution skips the turn-on quadrature; the full path
+    (smeared flag on, σ = 0 put in with tree_at) gives the same events and gradients."""
+    model = DipoleModel(m_N=3e-3, mu=(MU_REF, 0.0, 0.0))
+    base = Experiment(jd.nucleus("W184"), 10 * u.g, 1 * u.year, chooz_flux(), 20 * u.eV,
+                      recoil_max=1 * u.keV)  # fmt: skip
+    assert not base.smeared
+    full = eqx.tree_at(lambda e: e.resolution, base.with_(resolution=3 * u.eV), 0.0)
+    assert full.smeared
+    f = eqx.filter_jit(lambda e: R.primakoff_events(model, e))
+    assert float(f(base)) == pytest.approx(float(f(full)), rel=1e-12)
+    g = eqx.filter_jit(
+        jax.grad(
+            lambda t, e: R.primakoff_events(model, eqx.tree_at(lambda x: x.recoil_threshold, e, t))
+        )
+    )
+    assert float(g(25 * u.eV, base)) == pytest.approx(float(g(25 * u.eV, full)), rel=1e-10)
+    # a resolution smuggled into an unsmeared experiment is an error, not silently ignored
+    bad = eqx.tree_at(lambda e: e.resolution, base, 3 * u.eV)
+    with pytest.raises(Exception, match="with_"):
+        f(bad)

@@ -149,7 +149,11 @@ class Experiment(eqx.Module):
     Experiment of gradients, and ``eqx.tree_at(lambda e: e.recoil_threshold, exp, value)`` or
     :meth:`with_` replace a value (``with_`` re-runs the validation; ``tree_at`` does not and
     keeps the static ``prompt`` flag). Concrete values are validated (``ValueError`` naming the
-    argument and the accepted range); traced values are not.
+    argument and the accepted range); traced values are not. The static ``smeared`` flag
+    records whether the experiment was built with a resolution (or a traced one): without it
+    the rates skip the threshold turn-on quadrature. Switch a resolution on with
+    ``with_(resolution=...)``; a resolution put into a ``smeared=False`` experiment with
+    ``tree_at`` raises at run time instead of being ignored.
     """
 
     target: Material
@@ -168,6 +172,7 @@ class Experiment(eqx.Module):
     photon_cos_max: Array
     background: Array
     prompt: bool = eqx.field(static=True)
+    smeared: bool = eqx.field(static=True)
     name: str = eqx.field(static=True)
 
     def __init__(
@@ -208,6 +213,9 @@ class Experiment(eqx.Module):
         self.decay_length = _as_float(math.inf if decay_length is None else decay_length)
         self.recoil_max = _as_float(recoil_max)
         self.resolution = _as_float(resolution)
+        # Static: a threshold without resolution needs no turn-on quadrature (cheaper rates).
+        res = concrete(self.resolution)
+        self.smeared = res is None or bool(np.any(res != 0))
         self.efficiency = _as_float(efficiency)
         self.photon_energy_min = _as_float(photon_energy_min)
         self.photon_energy_max = _as_float(photon_energy_max)

@@ -69,6 +69,11 @@ _PL = (np.eye(4) - GAMMA5) / 2
 _PR = (np.eye(4) + GAMMA5) / 2
 
 
+def _mm(a, b):
+    """Matrix product over the last two axes by broadcasting (fast for 4×4 under vmap on CPU)."""
+    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], axis=-2)
+
+
 def minkowski_dot(a: ArrayLike, b: ArrayLike) -> Array:
     """a·b = a⁰b⁰ − a⃗·b⃗ over the last axis."""
     a, b = jnp.asarray(a), jnp.asarray(b)
@@ -76,26 +81,27 @@ def minkowski_dot(a: ArrayLike, b: ArrayLike) -> Array:
 
 
 def slash(p: ArrayLike) -> Array:
-    """p̸ = γ^μ p_μ (4×4 complex) for a contravariant 4-vector p (shape (4,))."""
-    return jnp.einsum("m,mab->ab", jnp.asarray(p) * METRIC, GAMMA.astype(jnp.complex128))
+    """p̸ = γ^μ p_μ (4×4 complex) for a contravariant 4-vector p (shape (4,), may be complex)."""
+    pl = jnp.asarray(p) * METRIC
+    return jnp.sum(pl[:, None, None] * GAMMA, axis=0)
 
 
 def dipole_vertex(x: ArrayLike, y: ArrayLike) -> Array:
-    """σ^{ab} x_a y_b (4×4 complex) for contravariant 4-vectors x, y (may be complex)."""
-    xl = jnp.asarray(x) * METRIC
-    yl = jnp.asarray(y) * METRIC
-    return jnp.einsum("m,n,mnab->ab", xl, yl, SIGMA.astype(jnp.complex128))
+    """σ^{ab} x_a y_b = i (x̸ y̸ − x·y) (4×4 complex) for contravariant 4-vectors x, y."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    return 1j * (_mm(slash(x), slash(y)) - minkowski_dot(x, y) * jnp.eye(4))
 
 
 def _photon_vertices(q):
-    """σ^{ρν} q_ν for ρ = 0..3 (upper ρ), shape (4, 4, 4)."""
-    return jnp.einsum("n,rnab->rab", jnp.asarray(q) * METRIC, SIGMA.astype(jnp.complex128))
+    """σ^{ρν} q_ν = i (γ^ρ q̸ − q^ρ) for ρ = 0..3 (upper ρ), shape (4, 4, 4)."""
+    q = jnp.asarray(q)
+    return 1j * (_mm(GAMMA, slash(q)[None]) - q[:, None, None] * jnp.eye(4))
 
 
 def dirac_bar(A: ArrayLike) -> Array:
     """Ā = γ⁰ A† γ⁰ (over the last two axes)."""
-    g0 = GAMMA[0].astype(jnp.complex128)
-    return g0 @ jnp.conj(jnp.swapaxes(jnp.asarray(A), -1, -2)) @ g0
+    g0 = np.diag(GAMMA[0]).real
+    return jnp.conj(jnp.swapaxes(jnp.asarray(A), -1, -2)) * np.outer(g0, g0)
 
 
 # ----------------------------------------------------------------------------- the amplitude
@@ -265,11 +271,11 @@ def squared_amplitude(
         p_in, p_mid = _projectors(antineutrino, lnv)
         A = jnp.zeros((4, 4, 4), dtype=jnp.complex128)
         if diagram_a:
-            A = A + (V_rho @ (p_mid @ S_a @ V_J @ p_in)) / D_a
+            A = A + _mm(V_rho, _mm(_mm(p_mid, S_a), _mm(V_J, p_in))) / D_a
         if diagram_b:
-            A = A + ((V_J @ p_mid @ S_b) @ V_rho @ p_in) / D_b
-        Abar = dirac_bar(A)
+            A = A + _mm(_mm(_mm(V_J, p_mid), S_b), _mm(V_rho, p_in)) / D_b
         # −g_ρσ Tr[k̸' A^ρ k̸ Ā^σ]
-        tr = jnp.einsum("ab,rbc,cd,rda->r", kout_s, A, kin_s, Abar)
+        X = _mm(_mm(kout_s, A), kin_s)
+        tr = jnp.sum(X * jnp.swapaxes(dirac_bar(A), -1, -2), axis=(-2, -1))
         total = total - jnp.sum(METRIC * jnp.real(tr))
     return total * _coupling_sq(model, flavour_in, flavour_out) / (l2 * l2)

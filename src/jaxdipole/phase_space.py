@@ -132,9 +132,13 @@ def _map_point(u, E, model, nucleus, width, bw_fraction):
     # --- invariant mass of the ν γ pair: BW channel and flat channel
     u0 = u[0]
     if f > 0.0:
+        # θ = atan((w − m²)/mΓ) uniform on [θ_lo, θ_hi]; written relative to θ_lo with the
+        # tangent addition theorem, exact also when the resonance lies far outside [w_lo, w_max]
+        # (below the N threshold, where θ_lo ≈ θ_hi ≈ −π/2 to float64 precision)
         mG_s = jnp.where(mG > 0, mG, 1.0)
-        th_lo = jnp.arctan((w_lo - m2) / mG_s)
-        th_hi = jnp.arctan((w_max - m2) / mG_s)
+        b = (w_lo - m2) / mG_s
+        a = (w_max - m2) / mG_s
+        d_theta = jnp.arctan2(a - b, 1.0 + a * b)
     if f >= 1.0:
         in_bw = jnp.asarray(True)
         v = u0
@@ -146,10 +150,11 @@ def _map_point(u, E, model, nucleus, width, bw_fraction):
         v = jnp.where(in_bw, u0 / f, (u0 - f) / (1.0 - f))
     w_flat = w_lo + v * (w_max - w_lo)
     if f > 0.0:
-        d_bw = mG * jnp.tan(th_lo + v * (th_hi - th_lo))
+        t = jnp.tan(v * d_theta)
+        d_bw = mG_s * (b + t) / (1.0 - b * t)
         delta = jnp.where(in_bw, d_bw, w_flat - m2)
         w = jnp.where(in_bw, m2 + d_bw, w_flat)
-        g_bw = mG_s / ((th_hi - th_lo) * (delta * delta + mG_s * mG_s))
+        g_bw = mG_s / (d_theta * (delta * delta + mG_s * mG_s))
     else:
         delta = w_flat - m2
         w = w_flat
@@ -214,7 +219,11 @@ def map_points(
     """
     if not 0.0 <= float(bw_fraction) <= 1.0:
         raise ValueError(f"bw_fraction must be in [0, 1], got {bw_fraction}")
-    u = jnp.asarray(u)
+    return _map_batch(jnp.asarray(u), E_nu, model, nucleus, width, float(bw_fraction))
+
+
+@partial(jax.jit, static_argnames=("bw_fraction",))
+def _map_batch(u, E_nu, model, nucleus, width, bw_fraction):
     E = jnp.asarray(E_nu, dtype=jnp.float64)
     return jax.vmap(lambda x: _map_point(x, E, model, nucleus, width, bw_fraction))(u)
 
@@ -288,7 +297,7 @@ def _integrate(
             u = jnp.mod(halton(batch_size, DIM, offset=b * batch_size) + shift, 1.0)
         else:
             u = jax.random.uniform(jax.random.fold_in(key, b), (batch_size, DIM), jnp.float64)
-        pts = map_points(u, E, model, nucleus, width=width, bw_fraction=bw_fraction)
+        pts = _map_batch(u, E, model, nucleus, width, bw_fraction)
         msq = jax.vmap(
             lambda k, P, kp, Pp, q, d: me(k, P, kp, Pp, q, offshell_a=d if diagram_a else None)
         )(pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q, pts.offshell)

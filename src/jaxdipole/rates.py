@@ -60,6 +60,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -129,6 +130,16 @@ def _six_sigma(exp: Experiment) -> Array:
     """RESOLUTION_SIGMAS·σ, with zero derivative at σ = 0 (the σ → 0+ limit is O(σ²))."""
     sig = exp.resolution
     return jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
+
+
+def _unsmeared(exp: Experiment, value: Array) -> Array:
+    """``value``, raising at run time if a resolution was put into an unsmeared experiment."""
+    return eqx.error_if(
+        value,
+        exp.resolution != 0,
+        "Experiment.resolution > 0 in an experiment built without resolution (its static "
+        "'smeared' flag is False): set it with exp.with_(resolution=...), not eqx.tree_at",
+    )
 
 
 def recoil_efficiency(exp: Experiment, E_R: ArrayLike, window: bool = True) -> Array:
@@ -207,7 +218,7 @@ def recoil_nodes(
 
     Returns
     -------
-    (E_R, w) : arrays of shape (3 n_nodes,)
+    (E_R, w) : arrays of shape (3 n_nodes,), or (n_nodes,) if ``exp.smeared`` is False
         Nodes [GeV] and weights [GeV] including ε and the Jacobian E_R ln(hi/lo); all weights 0
         for an empty range.
 
@@ -216,10 +227,10 @@ def recoil_nodes(
     Integration variable ln E_R (the Primakoff integrand ∝ 1/E_R becomes smooth; a zero lower
     limit is replaced by 1e-10·hi). Panels [lo, c1], [c1, c2], [c2, hi] with
     c2 = E_thr + 6σ and c1 = max(E_thr − 6σ, c2/20), clipped into [lo, hi]: the middle panel
-    holds the erfc turn-on (width ~σ), the first the slowly varying tail below it. For σ = 0 the
-    first two panels have zero width and the third is the whole range. 6σ enters with zero
-    derivative at σ = 0, so d/dσ at σ = 0 is the σ → 0+ limit (0). Branch-free: jit, vmap and
-    grad clean, no NaN for empty ranges or σ = 0.
+    holds the erfc turn-on (width ~σ), the first the slowly varying tail below it. An
+    experiment built without resolution (``exp.smeared`` False) has one panel, the whole
+    range. 6σ enters with zero derivative at σ = 0, so d/dσ at σ = 0 is the σ → 0+ limit
+    (0). Branch-free: jit, vmap and grad clean, no NaN for empty ranges or σ = 0.
     """
     thr, s6 = exp.recoil_threshold, _six_sigma(exp)
     lo_k, hi_k = jnp.asarray(E_R_lo), jnp.asarray(E_R_hi)
@@ -235,10 +246,12 @@ def recoil_nodes(
     c2 = jnp.clip(thr + s6, lo, top)
     c1 = jnp.clip(jnp.maximum(thr - s6, c2 / _TURN_ON_SPAN), lo, c2)
     x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))
-    parts = [_log_panel(a, b, x, w) for a, b in ((lo, c1), (c1, c2), (c2, top))]
+    panels = ((lo, c1), (c1, c2), (c2, top)) if exp.smeared else ((lo, top),)
+    parts = [_log_panel(a, b, x, w) for a, b in panels]
     E = jnp.concatenate([p[0] for p in parts])
     W = jnp.concatenate([p[1] for p in parts])
-    return E, jnp.where(nonempty, W * recoil_efficiency(exp, E, window), 0.0)
+    W = jnp.where(nonempty, W * recoil_efficiency(exp, E, window), 0.0)
+    return E, (W if exp.smeared else _unsmeared(exp, W))
 
 
 # ============================================================================ flux side
@@ -410,6 +423,9 @@ def fold_recoil_window(
     a_cut = jnp.maximum(lo_bin, thr + s6)
     part_a = _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes)
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
+    if not exp.smeared:  # built without resolution: no turn-on to add
+        total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
+        return jax.tree.map(lambda v: _unsmeared(exp, v), total)
     # (b) the turn-on [E_thr − 6σ, E_thr + 6σ] ∩ window (zero width for σ = 0), erfc resolved by
     # the two turn-on panels of recoil_nodes (the third has zero width since t_hi <= thr + 6σ)
     t_hi = jnp.maximum(jnp.minimum(b_cut, thr + s6), lower)
