@@ -23,7 +23,9 @@ from . import fit as fit
 from . import flux as flux
 from . import kinematics as kinematics
 from . import limits as limits
+from . import matrix_elements as matrix_elements
 from . import nuclei as nuclei
+from . import phase_space as phase_space
 from . import photon_rates as photon_rates
 from . import plotting as plotting
 from . import radiative as radiative

@@ -175,7 +175,7 @@ def amplitude_matrix(
     offshell_a: ArrayLike | None = None,
     current: ArrayLike | None = None,
 ) -> Array:
-    """Dirac matrix A (4×4 complex, GeV^-1 per unit coupling) with M = μ_α μ_β ū(k') A u(k).
+    """Dirac matrix A (4×4 complex, dimensionless) with M = μ_α μ_β ū(k') A u(k) [GeV^-1].
 
     Parameters
     ----------
