@@ -185,3 +185,25 @@ def test_gradients_vs_finite_differences():
     v_far, g_far = vg(10 * u.keV, 0.5e-3, x[2])
     assert float(v_far) == 0.0
     assert all(float(v) == 0.0 for v in g_far)
+
+
+def test_gradient_when_photon_threshold_sits_on_a_bin_edge():
+    """d/dE_γ,min per bin when E_γ,min coincides with a bin edge: the empty bins below have
+    zero derivative, the first bin above the derivative of the one-bin window [E_min, edge]."""
+    md = model("dirac")
+    edges = jnp.linspace(0.4, 4.0, 7) * u.MeV  # 1.6 MeV is an edge (index 2)
+
+    def binned(e_min):
+        exp = SMALL.with_(photon_energy_min=e_min, photon_energy_max=4.0 * u.MeV)
+        return photon_energy_spectrum(md, exp, edges, precise=False, n_nodes=8)
+
+    def window(e_min):
+        exp = SMALL.with_(photon_energy_min=e_min, photon_energy_max=edges[3])
+        return radiative_events(md, exp, precise=False, n_nodes=8)
+
+    e_min = edges[2]
+    jac = np.asarray(jax.jit(jax.jacfwd(binned))(e_min))
+    assert np.all(jac[:2] == 0.0)
+    gw = float(jax.jit(jax.grad(window))(e_min))
+    assert gw < 0 and jac[2] == pytest.approx(gw, rel=1e-8)
+    assert np.all(jac[3:] == 0.0)

@@ -64,6 +64,11 @@ def _edges(name: str, edges: ArrayLike) -> Array:
     return e
 
 
+def _clip(x: Array, lo: Array, hi: Array) -> Array:
+    x = jnp.where(x <= lo, lo, x)
+    return jnp.where(x >= hi, hi, x)
+
+
 def photon_map(
     model: DipoleModel,
     exp: Experiment,
@@ -118,8 +123,10 @@ def _photon_map(
     model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor, precise
 ):
     """Compiled body of :func:`photon_map` (arrays traced; channels and node counts static)."""
-    e_edges = jnp.clip(e_edges, exp.photon_energy_min, exp.photon_energy_max)
-    cos_edges = jnp.clip(cos_edges, exp.photon_cos_min, exp.photon_cos_max)
+    # where-clipping: an edge exactly on a window edge takes the window's derivative whole
+    # (jnp.clip would split it half-and-half with the edge's own)
+    e_edges = _clip(e_edges, exp.photon_energy_min, exp.photon_energy_max)
+    cos_edges = _clip(cos_edges, exp.photon_cos_min, exp.photon_cos_max)
     decay_length = None if exp.prompt else exp.decay_length
 
     def dsigma(nuc, comp, E, T):

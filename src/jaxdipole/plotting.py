@@ -123,7 +123,7 @@ def plot_reach(
     ax.set_ylabel(r"$\mu$ [$\mu_B$]")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=6.5, ncol=2, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=6.5, ncol=2, loc="best", framealpha=0.9)
     return ax
 
 
