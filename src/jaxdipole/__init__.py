@@ -25,6 +25,7 @@ from . import kinematics as kinematics
 from . import limits as limits
 from . import matrix_elements as matrix_elements
 from . import nuclei as nuclei
+from . import offshell_rates as offshell_rates
 from . import phase_space as phase_space
 from . import photon_rates as photon_rates
 from . import plotting as plotting
@@ -60,6 +61,7 @@ from .nuclei import form_factor as form_factor
 from .nuclei import helm_form_factor as helm_form_factor
 from .nuclei import material as material
 from .nuclei import nucleus as nucleus
+from .offshell_rates import radiative_events_mc as radiative_events_mc
 from .photon_rates import photon_angle_spectrum as photon_angle_spectrum
 from .photon_rates import photon_energy_spectrum as photon_energy_spectrum
 from .photon_rates import photon_map as photon_map
