@@ -154,3 +154,32 @@ def test_combined_reach_of_split_detectors_equals_one_detector():
     assert single == pytest.approx(one, rel=1e-12)
     with pytest.raises(ValueError, match="exps"):
         combined_primakoff_reach(model(), ())
+
+
+def test_radiative_reach_full_amplitude_off_shell():
+    """Above the reactor end point no N is produced on shell: the narrow-width reach is inf,
+    the full 2 -> 3 amplitude still gives a (weak) limit; there the rate is ∝ μ⁴ exactly."""
+    prompt = EXP.with_(decay_length=None)
+    md = model(12 * u.MeV)
+    assert np.isinf(float(_rad(md, prompt)))
+    kw = {"n_points": 2**12, "batch_size": 2**12}
+    mu90 = float(eqx.filter_jit(radiative_reach)(md, prompt, method="full", **kw))
+    n_ref = float(eqx.filter_jit(jd.radiative_events_mc)(md, prompt, **kw).events)
+    assert n_ref > 0
+    assert mu90 == pytest.approx(MU_REF * (-np.log(0.1) / n_ref) ** 0.25, rel=1e-6)
+    with pytest.raises(ValueError, match="method"):
+        radiative_reach(md, prompt, method="exact")
+
+
+def test_reach_curves_extend_off_shell_with_the_full_amplitude():
+    m = np.array([5.0, 12.0]) * u.MeV
+    curves = jd.reach.reach_curves(EXP, m, scenarios=["radiative_dirac", "offshell_dirac"])
+    assert np.isfinite(curves["radiative_dirac"][0]) and np.isinf(curves["radiative_dirac"][1])
+    assert np.isinf(curves["offshell_dirac"][0])  # on shell: the narrow-width curve applies
+    direct = eqx.filter_jit(radiative_reach)(
+        model(12 * u.MeV), EXP.with_(decay_length=None), method="full", n_points=2**13,
+        batch_size=2**13,
+    )  # fmt: skip
+    assert curves["offshell_dirac"][1] == pytest.approx(float(direct), rel=1e-9)
+    with pytest.raises(ValueError, match="scenarios"):
+        jd.reach.reach_curves(EXP, m, scenarios=["nonsense"])

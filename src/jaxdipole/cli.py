@@ -223,7 +223,10 @@ def _reach(args: argparse.Namespace) -> int:
     m = _mass_grid(args) * u.MeV
     progress = not args.quiet
     t0 = time.perf_counter()
-    curves = reach.reach_curves(exp, m, sterile_ratio=args.sterile_ratio, progress=progress)
+    curves = reach.reach_curves(
+        exp, m, sterile_ratio=args.sterile_ratio, progress=progress,
+        full_amplitude=args.full_amplitude,
+    )  # fmt: skip
     t1 = time.perf_counter()
     bench = reach.photon_benchmark(
         exp, args.benchmark_mass * u.MeV, args.benchmark_mu * u.mu_B, progress=progress
@@ -388,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_formats,
         default=list(FORMATS),
         help="table formats, comma-separated from csv,json (default: csv,json); PNGs always",
+    )
+    r.add_argument(
+        "--full-amplitude",
+        action="store_true",
+        help=(
+            "add the radiative reach from the full 2->3 amplitude (Monte Carlo, prompt decays) "
+            "where N cannot be produced on shell, e.g. --m-max 20"
+        ),
     )
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=_reach)

@@ -34,6 +34,7 @@ from . import stats
 from ._checks import check_choice, concrete
 from .experiment import Experiment
 from .model import DipoleModel
+from .offshell_rates import radiative_events_mc
 from .photon_rates import radiative_events
 from .radiative import CHANNEL_CHOICES
 from .rates import (
@@ -218,6 +219,7 @@ def radiative_reach(
     background: ArrayLike = 0.0,
     channels="all",
     n_newton: int = N_NEWTON,
+    method: str = "narrow_width",
     **rate_kwargs,
 ) -> Array:
     """Median expected upper limit on ``model.mu[flavour]`` [GeV^-1] from radiative events.
@@ -242,9 +244,15 @@ def radiative_reach(
         Photon channels counted (as :func:`jaxdipole.radiative_events`).
     n_newton : int
         Newton iterations in ln k (static).
+    method : {"narrow_width", "full"}
+        ``"narrow_width"`` (default): the on-shell chain :func:`jaxdipole.radiative_events`
+        (decay-in-detector probability, every photon channel). ``"full"``: the full 2 -> 3
+        amplitude by Monte Carlo, :func:`jaxdipole.radiative_events_mc` (prompt experiments
+        only, N -> ν γ photons; also where N cannot be produced on shell, e.g. m_N above the
+        flux end point). Its fixed quasi-random points make the rate a smooth function of μ.
     **rate_kwargs
-        Passed to :func:`jaxdipole.radiative_events` (e.g. ``precise=False, n_nodes=8`` for
-        fast scans: totals agree with the precise fold to ~1e-5).
+        Passed to the rate function (e.g. ``precise=False, n_nodes=8`` for fast narrow-width
+        scans: totals agree with the precise fold to ~1e-5; ``n_points=...`` for "full").
 
     Returns
     -------
@@ -253,11 +261,20 @@ def radiative_reach(
     """
     _check_flavour(flavour)
     check_choice("channels", channels, CHANNEL_CHOICES)
+    check_choice("method", method, ("narrow_width", "full"))
+    if method == "full" and channels not in ("all", "active"):
+        raise ValueError("method='full' counts N -> nu gamma photons: channels must be 'all'")
     s_up = stats.asimov_upper_limit(jnp.asarray(background, dtype=float), cl)
+
+    def events(md):
+        if method == "full":
+            return radiative_events_mc(md, exp, **rate_kwargs).events
+        return radiative_events(md, exp, channels, **rate_kwargs)
+
     log_s = jnp.log(s_up)
 
     def log_rate(t):
-        n = radiative_events(scale_couplings(model, jnp.exp(t)), exp, channels, **rate_kwargs)
+        n = events(scale_couplings(model, jnp.exp(t)))
         pos = n > 0
         return jnp.where(pos, jnp.log(jnp.where(pos, n, 1.0)), -jnp.inf), pos
 
