@@ -78,7 +78,8 @@ def cevns_sigma(
     lo = jnp.asarray(recoil_threshold)
     hi = cevns_max_recoil(E, nuc.mass)
     width = jnp.maximum(hi - lo, 0.0)
-    x, w = gauss_legendre_unit(n_nodes)
+    dt = jnp.result_type(lo, width)
+    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
     T = lo + width * x
     f = jax.vmap(lambda t: cevns_dsigma_dER(nuc, E, t, form_factor, sin2_theta_w))(T)
     return width * jnp.sum(w * f)

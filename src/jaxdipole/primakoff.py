@@ -153,7 +153,8 @@ def log_recoil_nodes(E_nu, m_N, M, recoil_threshold=0.0, n_nodes: int = N_NODES_
     ok = above & (L > 0)
     L = jnp.where(ok, L, 0.0)
     lo = jnp.where(ok, lo, 1.0)
-    x, w = gauss_legendre_unit(n_nodes)
+    dt = jnp.result_type(lo, L)
+    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
     E_R = lo * jnp.exp(L * x)
     return E_R, w * E_R * L
 

@@ -345,7 +345,8 @@ def radiative_dsigma_dEgamma(
     m, M = model.m_N, nuc.mass
     e_min, e_max = recoil_range(E, m, M)
     lo = jnp.maximum(e_min, jnp.asarray(recoil_threshold))
-    gx, gw = gauss_legendre_unit(n_nodes)
+    dt = jnp.result_type(lo, e_max)
+    gx, gw = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
     total = 0.0
     for w, omega, a in _groups(model, channels):
         ok, lo_s, L = _photon_recoil_support(E, m, omega, Eg, lo, e_max)
