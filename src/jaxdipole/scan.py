@@ -232,8 +232,6 @@ def scan(
             raise ValueError(f"fn must return a pytree of arrays, got {got}")
         return out
 
-    jax.eval_shape(checked_fn, *[jax.ShapeDtypeStruct((), a.dtype) for a in arrays])
-
     grid_shape = tuple(a.size for a in arrays) if product else (arrays[0].size,)
     total = math.prod(grid_shape)
     n_dev = len(devices)
@@ -256,10 +254,11 @@ def scan(
     out_sharding = NamedSharding(mesh, PartitionSpec())  # gathered: replicated on every device
 
     def local_eval(*xs):
+        # fn's output is checked while it is traced here (one trace per scan call)
         if batch is None:
-            return jax.vmap(point_fn)(*xs)
-        # lax.map with batch_size vmaps point_fn over each batch of `batch` points
-        return jax.lax.map(lambda p: point_fn(*p), xs, batch_size=batch)
+            return jax.vmap(checked_fn)(*xs)
+        # lax.map with batch_size vmaps checked_fn over each batch of `batch` points
+        return jax.lax.map(lambda p: checked_fn(*p), xs, batch_size=batch)
 
     sharded = _shard_map(
         local_eval, mesh, in_specs=PartitionSpec(_AXIS), out_specs=PartitionSpec(_AXIS)
