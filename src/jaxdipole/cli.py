@@ -154,26 +154,21 @@ def _experiment(args: argparse.Namespace):
     from .experiment import presets
 
     kw = {}
-    checks = [
-        ("exposure", "--exposure", "years", u.year, False),
-        ("threshold", "--threshold", "eV", u.eV, False),
-        ("decay_length", "--decay-length", "cm", u.cm, False),
-        ("background", "--background", "counts/(kg day keV)", 1 / (u.kg * u.day * u.keV), True),
-    ]
-    names = {
-        "exposure": "exposure",
-        "threshold": "recoil_threshold",
-        "decay_length": "decay_length",
-        "background": "background",
-    }
-    for attr, flag, unit, scale, zero_ok in checks:
+    checks = [  # (option attribute, Experiment field, flag, unit, scale, zero allowed)
+        ("exposure", "exposure", "--exposure", "years", u.year, False),
+        ("threshold", "recoil_threshold", "--threshold", "eV", u.eV, False),
+        ("decay_length", "decay_length", "--decay-length", "cm", u.cm, False),
+        ("background", "background", "--background", "counts/(kg day keV)",
+         1 / (u.kg * u.day * u.keV), True),
+    ]  # fmt: skip
+    for attr, field, flag, unit, scale, zero_ok in checks:
         v = getattr(args, attr)
         if v is None:
             continue
         if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok):
             rng = ">= 0" if zero_ok else "> 0"
             raise CLIError(f"{flag} must be finite and {rng} ({unit}), got {v}")
-        kw[names[attr]] = v * scale
+        kw[field] = v * scale
     if args.target_mass is not None:
         if not (math.isfinite(args.target_mass) and args.target_mass > 0):
             raise CLIError(f"--target-mass must be finite and > 0 (kg), got {args.target_mass}")
@@ -290,7 +285,7 @@ def _limits(args: argparse.Namespace) -> int:
 
     flavour = None if args.flavour == "all" else args.flavour
     m = _mass_grid(args) * u.MeV
-    env = strongest_limit(m, flavour or "e") if flavour else None
+    env = strongest_limit(m, flavour) if flavour else None
     lims = existing_limits(flavour)
     out = Path(args.out)
     files = []

@@ -71,7 +71,15 @@ from .flux import Flux, MonochromaticFlux, ReactorFlux, TabulatedFlux
 from .kinematics import min_neutrino_energy
 from .matrix_elements import _check_options, squared_amplitude
 from .model import DipoleModel
-from .phase_space import BW_FRACTION, DIM, SAMPLERS, _map_point, halton, photon_observables
+from .phase_space import (
+    BW_FRACTION,
+    DIM,
+    SAMPLERS,
+    _map_point,
+    halton,
+    mean_and_variance,
+    photon_observables,
+)
 from .rates import min_energy_for_window, recoil_efficiency, recoil_window_lower
 
 __all__ = ["RadiativeMCResult", "radiative_events_mc", "MC_DIM", "RESONANT_FRACTION"]
@@ -346,18 +354,14 @@ def _radiative_mc(model, exp, key, e_edges, cos_edges, width, **static):
     N = static["n_batches"] * static["batch_size"]
     events = var = h = hvar = 0.0
 
-    def mean_var(s1, s2):
-        mean = s1 / N
-        return mean, jnp.maximum(s2 / N - mean * mean, 0.0) / max(N - 1, 1)
-
     for c, comp in enumerate(exp.flux.components()):
         tot = _component_sums(
             model, exp, comp, jax.random.fold_in(key, c), e_edges, cos_edges, width, **static
         )
-        m, v = mean_var(tot["s1"], tot["s2"])
+        m, v = mean_and_variance(tot["s1"], tot["s2"], N)
         events, var = events + m, var + v
         if e_edges is not None:
-            m, v = mean_var(tot["h1"], tot["h2"])
+            m, v = mean_and_variance(tot["h1"], tot["h2"], N)
             h, hvar = h + m, hvar + v
     if e_edges is None:
         return events, jnp.sqrt(var), None, None

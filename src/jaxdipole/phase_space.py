@@ -270,6 +270,12 @@ def _bin_index(x, edges):
     return jnp.where(inside, i, -1)
 
 
+def mean_and_variance(s1: Array, s2: Array, n: int) -> tuple[Array, Array]:
+    """Monte Carlo mean of n weights and the variance of that mean, from Σw and Σw²."""
+    mean = s1 / n
+    return mean, jnp.maximum(s2 / n - mean * mean, 0.0) / max(n - 1, 1)
+
+
 @partial(
     jax.jit,
     static_argnames=(
@@ -318,8 +324,7 @@ def _integrate(
     N = n_batches * batch_size
 
     def mean_err(s1, s2):
-        mean = s1 / N
-        var = jnp.maximum(s2 / N - mean * mean, 0.0) / max(N - 1, 1)
+        mean, var = mean_and_variance(s1, s2, N)
         return mean, jnp.sqrt(var)
 
     sigma, err = mean_err(tot["s1"], tot["s2"])

@@ -259,16 +259,11 @@ def _bind(integrand: Callable, nuc: Nucleus, comp: Flux, E: Array) -> Any:
     return integrand(nuc, comp, E)
 
 
-def _isotope_groups(nuclei: tuple[Nucleus, ...]) -> list[tuple[list[int], Nucleus]]:
-    """All species in one group: (indices, one Nucleus whose dynamic leaves are stacked)."""
-    groups: dict[int, list[int]] = {0: list(range(len(nuclei)))}
-    out = []
-    for idx in groups.values():
-        treedef = jax.tree.structure(nuclei[idx[0]])
-        leaves = [jax.tree.leaves(nuclei[i]) for i in idx]
-        stacked = [jnp.stack(col) for col in zip(*leaves, strict=True)]
-        out.append((idx, jax.tree.unflatten(treedef, stacked)))
-    return out
+def _stack_species(nuclei: tuple[Nucleus, ...]) -> Nucleus:
+    """One Nucleus with the dynamic leaves stacked over the species (static fields: the first's)."""
+    treedef = jax.tree.structure(nuclei[0])
+    leaves = [jax.tree.leaves(nuc) for nuc in nuclei]
+    return jax.tree.unflatten(treedef, [jnp.stack(col) for col in zip(*leaves, strict=True)])
 
 
 def fold_experiment(
@@ -310,30 +305,27 @@ def fold_experiment(
     (all of jaxdipole's cross sections do: they use ``charge``, not ``Z``). The energy nodes
     are vectorised by each component's ``fold``.
     """
-    counts = exp.nuclei_counts
-    n = len(exp.target.nuclei)
-    groups = _isotope_groups(exp.target.nuclei)
-    per: list[Any] = [None] * n
+    stacked = _stack_species(exp.target.nuclei)
     comps = exp.flux.components() if components is None else tuple(components)
     if not comps:
         raise ValueError("fold_experiment: no flux components to fold")
+    per = None  # per species (leading axis), summed over components
     for comp in comps:
-        for idx, stacked in groups:
 
-            def one(nuc, comp=comp):
-                lo = e_low(nuc) if callable(e_low) else e_low
-                return comp.fold(functools.partial(_bind, integrand, nuc, comp), lo)
+        def one(nuc, comp=comp):
+            lo = e_low(nuc) if callable(e_low) else e_low
+            return comp.fold(functools.partial(_bind, integrand, nuc, comp), lo)
 
-            vals = jax.vmap(one)(stacked)
-            for j, i in enumerate(idx):
-                v = jax.tree.map(lambda x, j=j: x[j], vals)
-                per[i] = v if per[i] is None else jax.tree.map(jnp.add, per[i], v)
-    scaled = [
-        jax.tree.map(lambda v, c=counts[i]: exp.exposure * c * v, p) for i, p in enumerate(per)
-    ]
+        vals = jax.vmap(one)(stacked)
+        per = vals if per is None else jax.tree.map(jnp.add, per, vals)
+    scale = exp.exposure * exp.nuclei_counts
+
+    def scaled(v):
+        return v * scale.reshape(scale.shape + (1,) * (v.ndim - 1))
+
     if per_nucleus:
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *scaled)
-    return functools.reduce(lambda a, b: jax.tree.map(jnp.add, a, b), scaled)
+        return jax.tree.map(scaled, per)
+    return jax.tree.map(lambda v: jnp.sum(scaled(v), axis=0), per)
 
 
 def min_energy_for_window(m_N: ArrayLike, M: ArrayLike, A: ArrayLike, B: ArrayLike) -> Array:

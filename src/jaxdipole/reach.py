@@ -104,10 +104,10 @@ def reach_curves(
         # μ_e = μ_NN' scaled together: the reported μ_e at the limit is sqrt(μ_e μ_NN').
         "sterile_dirac": lambda m: radiative_reach(sterile(m), exp, channels="sterile", **FAST),
     }
+    prompt = exp.with_(decay_length=None)  # off shell there is no N to travel
     jobs["offshell_dirac"] = lambda m: radiative_reach(
         model(m), prompt, method="full", n_points=2**13, batch_size=2**13
     )
-    prompt = exp.with_(decay_length=None)
     chunk = max(1, -(-len(ms) // chunks)) if progress else None
     if full_amplitude and "offshell_dirac" not in names:
         names.append("offshell_dirac")
