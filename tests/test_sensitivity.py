@@ -110,6 +110,8 @@ def test_sterile_to_sterile_limit_and_beyond_kinematic_reach():
     assert np.isinf(float(_prim(heavy, EXP, 12, True)))
     g = jax.grad(lambda thr: _prim(heavy, EXP.with_(recoil_threshold=thr), 12, True))(20 * u.eV)
     assert np.isfinite(float(g))
+    g = jax.grad(lambda thr: _rad(heavy, EXP.with_(recoil_threshold=thr)))(20 * u.eV)
+    assert np.isfinite(float(g))
 
 
 @pytest.mark.parametrize("mode", ["primakoff", "radiative"])
