@@ -90,6 +90,48 @@ def test_primakoff_grid_matches_direct_calls_and_scales_as_mu_squared(primakoff_
     np.testing.assert_allclose(ratio, (cases.MU[1] / cases.MU[0]) ** 2, rtol=1e-12)
 
 
+SCALE = 2.0
+
+
+def test_repeated_scans_of_one_function_compile_once():
+    traces = [0]
+
+    def f(x, y):
+        traces[0] += 1
+        return jnp.cos(x) * y * SCALE
+
+    x, y = np.linspace(0, 1, 10), np.linspace(0, 1, 4)
+    first = scan(f, [x, y])
+    n_first = traces[0]
+    again = scan(f, [x + 1.0, y])  # new values, same layout: reuses the compiled program
+    assert traces[0] == n_first
+    np.testing.assert_allclose(np.asarray(again), SCALE * np.cos(x + 1.0)[:, None] * y, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(first), SCALE * np.cos(x)[:, None] * y, rtol=1e-14)
+    scan(f, [x, y], batch_size=5)  # other batching: another program
+    assert traces[0] > n_first
+
+
+def test_rebinding_what_fn_reads_recompiles():
+    global SCALE
+    x, y = np.linspace(0, 1, 6), np.linspace(0, 1, 3)
+
+    def f(x, y):
+        return x * y * SCALE * factor
+
+    factor = 3.0
+    a = scan(f, [x, y])
+    factor = 5.0  # closure variable rebound
+    b = scan(f, [x, y])
+    np.testing.assert_allclose(np.asarray(b), np.asarray(a) * 5.0 / 3.0, rtol=1e-14)
+    old = SCALE
+    try:
+        SCALE = 7.0  # global the function names, rebound
+        c = scan(f, [x, y])
+    finally:
+        SCALE = old
+    np.testing.assert_allclose(np.asarray(c), np.asarray(b) * 7.0 / old, rtol=1e-14)
+
+
 def test_compiles_once_independent_of_chunk_count():
     n_traces = []
 

@@ -169,6 +169,10 @@ class Flux(eqx.Module):
         Same structure as ``fn``'s output, times GeV^3 (per area per time).
         """
 
+    def energy_max(self) -> Array:
+        """Largest neutrino energy [GeV] with non-zero flux (+inf if not known)."""
+        return jnp.asarray(jnp.inf)
+
     def total(self, E_low: ArrayLike = 0.0) -> Array:
         """Integrated flux above ``E_low`` [GeV] in GeV^3 (per area per time)."""
         return self.fold(jnp.ones_like, E_low)
@@ -379,6 +383,10 @@ class ReactorFlux(Flux):
         """dΦ/dE [GeV^2] at E [GeV]; 0 outside [0, e_max]."""
         return self.spectrum_per_fission(E) * self._rate_per_area()
 
+    def energy_max(self) -> Array:
+        """End point of the spectrum, ``e_max`` [GeV]."""
+        return self.e_max
+
     def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
         """∫_{max(E_low, 0)}^{e_max} fn dΦ; HM splits 0–e_match and e_match–e_max into two panels
         of ``n_nodes`` each (the extension is only C¹ at e_match), Vogel–Engel uses one."""
@@ -459,6 +467,10 @@ class TabulatedFlux(Flux):
         val = jnp.exp(ly[k] + p[k] * (jnp.log(Ec) - lx[k]))
         return jnp.where((E >= e0) & (E <= e1), val, 0.0)
 
+    def energy_max(self) -> Array:
+        """Last knot energy [GeV]."""
+        return self.energies[-1]
+
     def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
         """∫_{max(E_low, E_0)}^{E_last} fn dΦ, panel-wise over the table intervals."""
         lx, ly, p = self._power_law()
@@ -506,6 +518,10 @@ class MonochromaticFlux(Flux):
         """0 (documented: the line is a delta function; see the class docstring)."""
         E = jnp.asarray(E)
         return jnp.zeros(E.shape, jnp.result_type(E, self.flux))
+
+    def energy_max(self) -> Array:
+        """The line energy [GeV]."""
+        return self.energy
 
     def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
         """flux · fn(energy) if energy > E_low else 0."""
@@ -557,6 +573,10 @@ class FluxSum(Flux):
     def dphi_dE(self, E: ArrayLike) -> Array:
         """Σ_components dΦ/dE [GeV^2] (all flavours together)."""
         return sum((c.dphi_dE(E) for c in self.parts[1:]), self.parts[0].dphi_dE(E))
+
+    def energy_max(self) -> Array:
+        """Largest end point of the components [GeV]."""
+        return jnp.max(jnp.stack([c.energy_max() for c in self.parts]))
 
     def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
         """Σ_components fold(fn, E_low)."""

@@ -14,18 +14,22 @@ helicity-resolved pieces follow from the same invariants (physics reference §4)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
 from . import constants
-from ._checks import check_choice, check_nonnegative
+from ._checks import check_choice, check_nonnegative, concrete
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit
 from .kinematics import _bsr, n_kinematics, recoil_range
 from .model import DipoleModel
-from .nuclei import Nucleus
+from .nuclei import Nucleus, helm_squared_series
 from .nuclei import form_factor as _form_factor
 
 #: Default number of Gauss–Legendre nodes in ln E_R (≤ 3e-10 relative error with the Helm FF).
@@ -159,6 +163,137 @@ def log_recoil_nodes(E_nu, m_N, M, recoil_threshold=0.0, n_nodes: int = N_NODES_
     return E_R, w * E_R * L
 
 
+#: Closed form: terms of the F² Taylor series in τ = (q r_n)², and the largest q r_n at the top
+#: of the recoil range for which it is used (F² reproduced to ~1e-14 absolute up to there).
+N_SERIES_TERMS = 32
+SERIES_X_MAX = 6.0
+_METHODS = ("auto", "series", "quadrature")
+
+
+def _is_unit(form_factor) -> bool:
+    k = form_factor.lower() if isinstance(form_factor, str) else form_factor
+    if k is True or k == "helm":
+        return False
+    if k is False or k is None or k in ("unit", "none"):
+        return True
+    raise ValueError(f"form_factor must be True/'helm' or False/None/'unit', got {form_factor!r}")
+
+
+def _series_coefficients(nuc: Nucleus, form_factor) -> tuple[Array, Array]:
+    """(f_n, κ): F² = Σ f_n τ^n with τ = κ E_R, κ = 2 M r_n² [GeV^-1]; f = (1,) for F = 1."""
+    kappa = 2.0 * nuc.mass * nuc.helm_rn**2
+    if _is_unit(form_factor):
+        return jnp.ones((1,), kappa.dtype), kappa
+    return helm_squared_series(nuc, N_SERIES_TERMS), kappa
+
+
+def _window_integral(E, m, M, f, kappa, A, B):
+    """Closed form of ∫ D/E_R² F²(E_R) dE_R [GeV^2] over [max(E_R_min, A), min(E_R_max, B)].
+
+    D/T² = −m⁴/T² + (8E²M − 4Em² − 2Mm²)/T + (m² − 8EM) + 2MT and F² = Σ f_n τ^n, τ = κT, so
+    the integrand is a Laurent polynomial in τ: −1/τ and log terms plus
+    Σ_p C_p (τ_h^{p+1} − τ_l^{p+1})/(p+1), written as Δτ Σ_p C_p u_p/(p+1) with
+    u_p = (τ_h^{p+1} − τ_l^{p+1})/(τ_h − τ_l) = τ_h u_{p−1} + τ_l^p (positive terms only), and
+    Δ = E_R_max − E_R_min = r/s for the full kinematic range: no cancellation near threshold.
+    Returns (integral, τ_h) elementwise; 0 for an empty window (and m = 0 with A = 0).
+    """
+    b, r, s, above = _bsr(E, m, M)
+    bpr = jnp.where(above, b + r, 1.0)
+    t_max = bpr / (2.0 * s)
+    t_min = m**4 / (2.0 * bpr)
+    lo = jnp.maximum(t_min, A)
+    hi = jnp.minimum(t_max, B)
+    ok = above & (hi > lo) & (lo > 0)
+    full = (A <= t_min) & (B >= t_max)
+    delta = jnp.where(ok, jnp.where(full, r / jnp.where(ok, s, 1.0), hi - lo), 0.0)
+    lo = jnp.where(ok, lo, 1.0)
+    hi = jnp.where(ok, hi, 2.0)
+    tl, th, dt = kappa * lo, kappa * hi, kappa * delta
+    m2 = m * m
+    bm2 = -m2 * m2 * kappa
+    bm1 = 8.0 * E * E * M - 4.0 * E * m2 - 2.0 * M * m2
+    b0 = (m2 - 8.0 * E * M) / kappa
+    b1 = 2.0 * M / (kappa * kappa)
+    n = f.shape[0]
+    fz = [f[j] if 0 <= j < n else 0.0 for j in range(-1, n + 3)]  # fz[j + 1] = f_j
+
+    def coeff(p):  # C_p = b_{-2} f_{p+2} + b_{-1} f_{p+1} + b_0 f_p + b_1 f_{p-1}
+        return (bm2 * fz[p + 3] + bm1 * fz[p + 2] + b0 * fz[p + 1] + b1 * fz[p]) / (p + 1.0)
+
+    u = jnp.ones_like(th)
+    tl_p = jnp.ones_like(tl)
+    acc = coeff(0)
+    for p in range(1, n + 1):
+        tl_p = tl_p * tl
+        u = th * u + tl_p
+        acc = acc + coeff(p) * u
+    f1 = f[1] if n > 1 else 0.0
+    val = dt * acc + bm2 * f[0] * dt / (tl * th) + (bm1 * f[0] + bm2 * f1) * jnp.log1p(dt / tl)
+    return jnp.where(ok, val, 0.0), jnp.where(ok, th, 0.0)
+
+
+def _choose(pred, fast: Callable[[], Array], slow: Callable[[], Array]) -> Array:
+    """fast() if pred else slow(): decided in Python for a concrete pred, else by lax.cond."""
+    p = concrete(pred)
+    if p is not None:
+        return fast() if bool(np.all(p)) else slow()
+    return jax.lax.cond(jnp.all(pred), fast, slow)
+
+
+def _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor):
+    """(σ [GeV^-2], τ at the window top): primakoff_sigma_window without checks."""
+    E = jnp.asarray(E_nu)
+    f, kappa = _series_coefficients(nuc, form_factor)
+    integral, tau = _window_integral(E, model.m_N, nuc.mass, f, kappa, E_R_lo, E_R_hi)
+    mu = model.mu[flavour]
+    pref = constants.alpha * mu * mu * nuc.charge**2 / (8.0 * nuc.mass)
+    return safe_div(pref * integral, E * E), tau
+
+
+def primakoff_sigma_window(
+    model: DipoleModel,
+    nuc: Nucleus,
+    E_nu: ArrayLike,
+    E_R_lo: ArrayLike = 0.0,
+    E_R_hi: ArrayLike = jnp.inf,
+    flavour: int | ArrayLike = 0,
+    form_factor: bool | str = True,
+) -> Array:
+    """σ(ν_flavour A -> N A) [GeV^-2] with the recoil in [E_R_lo, E_R_hi] [GeV], closed form.
+
+    ∫ dσ/dE_R over [max(E_R_min, E_R_lo), min(E_R_max, E_R_hi)]: exact antiderivatives of
+    D/E_R² times the Taylor series of the squared Helm form factor in (q r_n)²
+    (:func:`~jaxdipole.nuclei.helm_squared_series`, 32 terms) -- no quadrature, no
+    transcendental function per recoil node. Valid while q r_n ≤ ``SERIES_X_MAX`` = 6 at the
+    top of the window (E_ν ≲ 90 MeV for W, ≲ 200 MeV for O; relative error ≤ 1e-13 there);
+    beyond, a run-time error is raised (use :func:`primakoff_sigma`, which falls back to
+    quadrature). With ``form_factor=False`` it is exact at every energy. Elementwise in E_nu
+    and the edges (broadcast); differentiable in every float argument; 0 for an empty window.
+    """
+    _check_inputs(E_nu, None, flavour)
+    check_nonnegative("E_R_lo", E_R_lo, "GeV")
+    hi = concrete(E_R_hi)
+    if hi is not None and not np.all(hi >= 0):  # +inf allowed (no upper cut); NaN is not
+        raise ValueError(f"E_R_hi must be >= 0 GeV (inf: no upper cut), got {E_R_hi!r}")
+    sigma, tau = _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor)
+    if _is_unit(form_factor):
+        return sigma
+    return eqx.error_if(
+        sigma,
+        tau > SERIES_X_MAX**2,
+        f"primakoff_sigma_window: q r_n > {SERIES_X_MAX} at the top of the recoil window (the "
+        "form-factor series is not used there); use primakoff_sigma(..., method='auto')",
+    )
+
+
+def _sigma_quadrature(model, nuc, E, flavour, form_factor, thr, n_nodes):
+    """GL in ln E_R (``n_nodes``) for scalar E, thr: the quadrature tier of primakoff_sigma."""
+    m, M = model.m_N, nuc.mass
+    E_R, w = log_recoil_nodes(E, m, M, thr, n_nodes)
+    f = jax.vmap(lambda T: primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor))(E_R)
+    return jnp.sum(w * f)
+
+
 def primakoff_sigma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -167,16 +302,57 @@ def primakoff_sigma(
     form_factor: bool | str = True,
     recoil_threshold: ArrayLike = 0.0,
     n_nodes: int = N_NODES_ER,
+    method: str = "auto",
 ) -> Array:
     """Total σ(ν_flavour A -> N A) [GeV^-2] with E_R above ``recoil_threshold`` [GeV].
 
-    Gauss–Legendre in ln E_R between max(E_R_min, E_thr) and E_R_max (``n_nodes`` nodes;
-    32 give ≤ 3e-10 relative accuracy). Exactly 0 below threshold; differentiable in every
-    float argument, including the threshold.
+    Parameters
+    ----------
+    model, nuc : DipoleModel (m_N, mu[flavour]) and Nucleus
+    E_nu : neutrino energy [GeV], any shape (the result has the broadcast shape of E_nu and
+        recoil_threshold)
+    flavour, form_factor : as in :func:`primakoff_dsigma_dER`
+    recoil_threshold : lower recoil cut [GeV]
+    n_nodes : Gauss–Legendre nodes in ln E_R of the quadrature method (32: ≤ 3e-10)
+    method : "series" (closed form, :func:`primakoff_sigma_window`; relative error ≤ 1e-13
+        while q r_n ≤ 6 at E_R_max), "quadrature" (Gauss–Legendre in ln E_R between
+        max(E_R_min, E_thr) and E_R_max), or "auto" (default): "series" if all energies are in
+        its range, else "quadrature". For a concrete E_nu the choice is made in Python; for a
+        traced one by ``lax.cond`` -- under ``jax.vmap`` over E_nu that evaluates both, so pass
+        the energies as one array (or method="series") for the fast path.
+
+    Exactly 0 below threshold; differentiable in every float argument, including the threshold.
     """
     _check_inputs(E_nu, None, flavour)
     check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
-    m, M = model.m_N, nuc.mass
-    E_R, w = log_recoil_nodes(E_nu, m, M, recoil_threshold, n_nodes)
-    f = jax.vmap(lambda T: primakoff_dsigma_dER(model, nuc, E_nu, T, flavour, form_factor))(E_R)
-    return jnp.sum(w * f)
+    check_choice("method", method, _METHODS)
+    E, thr = jnp.broadcast_arrays(jnp.asarray(E_nu), jnp.asarray(recoil_threshold))
+
+    def series():  # range checked: by the caller (auto) or by primakoff_sigma_window
+        return _sigma_window(model, nuc, E, thr, jnp.inf, flavour, form_factor)[0]
+
+    def quadrature():
+        def one(e, t):
+            return _sigma_quadrature(model, nuc, e, flavour, form_factor, t, n_nodes)
+
+        return jax.vmap(one)(E.ravel(), thr.ravel()).reshape(E.shape)
+
+    if method == "series":
+        return primakoff_sigma_window(model, nuc, E, thr, jnp.inf, flavour, form_factor)
+    if method == "auto" and _is_unit(form_factor):
+        return series()
+    if method == "quadrature":
+        return quadrature()
+    return _choose(series_in_range(nuc, E), series, quadrature)
+
+
+def series_in_range(nuc: Nucleus, E_nu: ArrayLike, xp=jnp):
+    """Whether the closed-form σ applies up to neutrino energy E_nu [GeV] (any N mass).
+
+    q r_n ≤ ``SERIES_X_MAX`` at the largest recoil, E_R,max(m_N = 0) = 2E²/(M + 2E)
+    (E_R,max falls with m_N). ``xp``: ``jnp`` (traceable) or ``numpy``.
+    """
+    E, M, c, a, s = (xp.asarray(v) for v in (E_nu, nuc.mass, nuc.helm_c, nuc.helm_a, nuc.helm_s))
+    rn2 = c**2 + (7.0 / 3.0) * np.pi**2 * a**2 - 5.0 * s**2
+    t_max = 2.0 * E * E / (M + 2.0 * E)
+    return 2.0 * M * rn2 * t_max <= SERIES_X_MAX**2

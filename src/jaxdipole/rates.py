@@ -69,7 +69,7 @@ from jax.scipy.special import erfc
 from jax.typing import ArrayLike
 
 from . import constants
-from ._checks import concrete
+from ._checks import check_choice, concrete
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
@@ -77,7 +77,13 @@ from .flux import Flux, MonochromaticFlux
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
 from .nuclei import Nucleus
-from .primakoff import primakoff_dsigma_dER
+from .primakoff import (
+    _choose,
+    _is_unit,
+    _sigma_window,
+    primakoff_dsigma_dER,
+    series_in_range,
+)
 
 __all__ = [
     "N_NODES_RECOIL",
@@ -360,6 +366,7 @@ def fold_recoil_window(
     *,
     per_nucleus: bool = False,
     n_nodes: int = N_NODES_RECOIL,
+    sigma_window: Callable[[Nucleus, Flux, Array, Array, Array], Any] | None = None,
 ) -> Any:
     """T Σ_c Σ_i N_i ∫ dE dΦ_c/dE ∫_{W(E)} dE_R ε(E_R) dsigma(nuc_i, c, E, E_R) over the window.
 
@@ -379,6 +386,10 @@ def fold_recoil_window(
         [E_R,min(E), E_R,max(E)] and the energy thresholds).
     E_R_lo, E_R_hi : float
         Optional extra restriction of the true recoil energy (a bin) [GeV].
+    sigma_window : callable (Nucleus, Flux component, E, lo, hi [GeV]) -> pytree, optional
+        ∫ dsigma dE_R over [max(E_R,min, lo), min(E_R,max, hi)] in closed form (``hi`` may be
+        +inf; 0 for an empty range). Given, it replaces the ln E_R quadrature of the three
+        pieces above the turn-on (``dsigma`` is still used across a resolution turn-on).
 
     Returns
     -------
@@ -413,7 +424,7 @@ def fold_recoil_window(
     lower = jnp.maximum(lo_bin, jnp.maximum(thr - s6, 0.0))
     # (a) recoils above the turn-on, T >= E_thr + 6σ (E_thr for σ = 0): three smooth pieces
     a_cut = jnp.maximum(lo_bin, thr + s6)
-    part_a = _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes)
+    part_a = _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window)
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
     if not exp.smeared:  # built without resolution: no turn-on to add
         total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
@@ -458,13 +469,17 @@ def fold_recoil_window(
     return jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), total)
 
 
-def _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes):
+def _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None):
     """Σ pieces (full − below a_cut − above b_cut) of the window fold; see fold_recoil_window."""
     b_fin = jnp.isfinite(b_cut)
     b_safe = jnp.where(b_fin, b_cut, 1.0)
 
     def piece(k):
         def integrand(nuc, comp, E):
+            if sigma_window is not None:  # closed form over [lo, hi] ∩ kinematic range
+                lo = jnp.where(k == 2, b_safe, 0.0)
+                hi = jnp.where(k == 1, a_cut, jnp.where((k == 2) & ~b_fin, 0.0, jnp.inf))
+                return sigma_window(nuc, comp, E, lo, hi)
             e_min, e_max = recoil_range(E, m, nuc.mass)
             lo = jnp.where(k == 2, b_safe, e_min)
             hi = jnp.where(k == 1, a_cut, e_max)
@@ -500,20 +515,50 @@ def primakoff_window_events(
     per_nucleus: bool = False,
     n_nodes: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
+    method: str = "auto",
 ) -> Array:
     """Expected Primakoff events with true recoil energy in [E_R_lo, E_R_hi] [GeV].
 
     As :func:`primakoff_events` with the recoil range further restricted to the given
     interval (the detector window and efficiency still apply). Exact integral over the
-    interval (not a midpoint rule).
+    interval (not a midpoint rule). ``method`` as in :func:`primakoff_events`.
     """
+
+    check_choice("method", method, ("auto", "series", "quadrature"))
 
     def dsigma(nuc, comp, E, T):
         return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor)
 
-    return fold_recoil_window(
-        exp, dsigma, model.m_N, E_R_lo, E_R_hi, per_nucleus=per_nucleus, n_nodes=n_nodes
-    )
+    def sigma_window(nuc, comp, E, lo, hi):
+        return _sigma_window(model, nuc, E, lo, hi, comp.flavour, form_factor)[0]
+
+    def fold(closed_form):
+        return fold_recoil_window(
+            exp,
+            dsigma,
+            model.m_N,
+            E_R_lo,
+            E_R_hi,
+            per_nucleus=per_nucleus,
+            n_nodes=n_nodes,
+            sigma_window=sigma_window if closed_form else None,
+        )
+
+    if method != "auto":
+        return fold(method == "series")
+    return _choose(_closed_form_applies(exp, form_factor), lambda: fold(True), lambda: fold(False))
+
+
+def _closed_form_applies(exp: Experiment, form_factor: bool | str):
+    """Whether the closed-form σ window (:func:`~jaxdipole.primakoff.primakoff_sigma_window`)
+    holds for every target species up to every flux component's end point: a Python bool
+    for concrete parameters, else a traced one (for ``lax.cond``)."""
+    if _is_unit(form_factor):
+        return True
+    pairs = [(n, c.energy_max()) for n in exp.target.nuclei for c in exp.flux.components()]
+    if not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(pairs)):
+        return all(bool(np.all(series_in_range(n, e, np))) for n, e in pairs)
+    return jnp.all(jnp.stack([series_in_range(n, e) for n, e in pairs]))
 
 
 def primakoff_events(
@@ -523,6 +568,7 @@ def primakoff_events(
     per_nucleus: bool = False,
     n_nodes: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
+    method: str = "auto",
 ) -> Array:
     """Expected Primakoff (recoil-only) events ν A -> N A in the experiment's recoil window.
 
@@ -542,6 +588,13 @@ def primakoff_events(
         Gauss–Legendre nodes per ln E_R panel (static).
     form_factor : bool or str
         Helm form factor (default) or F = 1.
+    method : str
+        Recoil integral at each neutrino energy: "series" (closed form,
+        :func:`~jaxdipole.primakoff.primakoff_sigma_window`; q r_n ≤ 6 needed at the flux end
+        point), "quadrature" (``n_nodes`` Gauss–Legendre nodes in ln E_R), or "auto" (default:
+        "series" where it applies to every species and flux component -- decided in Python
+        for concrete experiments, by ``lax.cond`` for traced ones). Across a resolution
+        turn-on the quadrature is used in all cases.
 
     Returns
     -------
@@ -549,7 +602,14 @@ def primakoff_events(
         Expected number of events (dimensionless float). ∝ μ², target_mass and exposure.
     """
     return primakoff_window_events(
-        model, exp, 0.0, jnp.inf, per_nucleus=per_nucleus, n_nodes=n_nodes, form_factor=form_factor
+        model,
+        exp,
+        0.0,
+        jnp.inf,
+        per_nucleus=per_nucleus,
+        n_nodes=n_nodes,
+        form_factor=form_factor,
+        method=method,
     )
 
 
@@ -591,6 +651,7 @@ def recoil_binned(
     *,
     n_nodes: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
+    method: str = "auto",
 ) -> Array:
     """Expected Primakoff events per true-recoil-energy bin, shape (len(edges) − 1,).
 
@@ -601,7 +662,9 @@ def recoil_binned(
     edges = _edges(edges)
 
     def one(a, b):
-        return primakoff_window_events(model, exp, a, b, n_nodes=n_nodes, form_factor=form_factor)
+        return primakoff_window_events(
+            model, exp, a, b, n_nodes=n_nodes, form_factor=form_factor, method=method
+        )
 
     return jax.vmap(one)(edges[:-1], edges[1:])
 

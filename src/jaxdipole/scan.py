@@ -13,6 +13,7 @@ import math
 import operator
 import sys
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -139,6 +140,53 @@ class _Bar:
         sys.stderr.flush()
 
 
+# fn -> list of (key, values fn reads, compiled runner); see _cached_runner
+_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_RUNNERS_PER_FN = 8
+
+
+def _values_read(fn) -> tuple:
+    """The objects ``fn`` reads directly: its closure cells and the globals its code names."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    cells = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:  # empty cell
+            cells.append(None)
+    g = getattr(fn, "__globals__", {})
+    return tuple(cells) + tuple(g[n] for n in code.co_names if n in g)
+
+
+def _cached_runner(fn, key: tuple, build: Callable[[], Any]):
+    """The jitted chunk runner for (fn, key), reused while fn reads the same objects.
+
+    Repeated scans of one function then trace and compile once (jax.jit's own cache handles
+    new chunk shapes). The cache entry holds the objects fn read at the first call (keeping
+    their ids unique) and is dropped with fn; rebinding a variable fn closes over, or a
+    global it names, makes a new entry. Values reached only through other functions are
+    constants of the compiled program, as for ``jax.jit``.
+    """
+    try:
+        entries = _RUNNERS.setdefault(fn, [])
+    except TypeError:  # not weak-referenceable: no caching
+        return build()
+    read = _values_read(fn)
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(read)):
+        return build()  # traced closure (scan under grad/jit): nothing to reuse
+    ids = tuple(id(v) for v in read)
+    for k, (entry_key, entry_ids, _, runner) in enumerate(entries):
+        if entry_key == key and entry_ids == ids:
+            entries.append(entries.pop(k))  # most recently used last
+            return runner
+    runner = build()
+    entries.append((key, ids, read, runner))
+    del entries[:-_RUNNERS_PER_FN]
+    return runner
+
+
 def scan(
     fn: Callable[..., Any],
     axes: Sequence[Any] | Mapping[str, Any],
@@ -187,8 +235,13 @@ def scan(
     The points are padded (repeating a valid point) to equal chunks, so the program is traced
     and compiled once per call; the padding is dropped from the output. Each chunk's points are
     split over the devices with ``jax.shard_map``; the results equal the unsharded evaluation.
-    Each ``scan`` call compiles afresh (``fn`` is typically a new closure); the chunk loop reuses
-    that one executable. ``jax.grad`` through ``scan`` w.r.t. values ``fn`` closes over works
+    The compiled program is cached per ``fn`` (and batch size, devices): scanning the same
+    function again -- with new axes values or another grid size of the same chunk layout --
+    does not recompile. The cache is keyed on the objects ``fn`` reads directly (its closure
+    variables and the globals it names), so rebinding one of them (``exp = ...``) recompiles;
+    objects reached only through other functions are treated as constants, as by
+    ``jax.jit``. A new closure (a ``lambda`` or inner ``def`` per call) compiles per call.
+    ``jax.grad`` through ``scan`` w.r.t. values ``fn`` closes over works
     (the chunk loop is unrolled into the trace); the axes themselves must be concrete.
 
     Multi-host: after ``jax.distributed.initialize()`` in every process, ``jax.devices()`` spans
@@ -260,10 +313,13 @@ def scan(
         # lax.map with batch_size vmaps checked_fn over each batch of `batch` points
         return jax.lax.map(lambda p: checked_fn(*p), xs, batch_size=batch)
 
-    sharded = _shard_map(
-        local_eval, mesh, in_specs=PartitionSpec(_AXIS), out_specs=PartitionSpec(_AXIS)
-    )
-    run = jax.jit(sharded, out_shardings=out_sharding)
+    def build():
+        sharded = _shard_map(
+            local_eval, mesh, in_specs=PartitionSpec(_AXIS), out_specs=PartitionSpec(_AXIS)
+        )
+        return jax.jit(sharded, out_shardings=out_sharding)
+
+    run = _cached_runner(fn, (names, batch, tuple(devices)), build)
 
     def chunk_inputs(start: int) -> list[jax.Array]:
         idx = np.minimum(np.arange(start, start + chunk), total - 1)  # pad: repeat last point
