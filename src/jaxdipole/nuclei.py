@@ -422,12 +422,13 @@ def _helm_shape_squared(n_terms: int) -> np.ndarray:
     return np.convolve(c, c)[:n_terms]
 
 
-def helm_squared_series(nuc: Nucleus, n_terms: int = 32) -> Array:
+def helm_squared_series(nuc: Nucleus, n_terms: int = 40) -> Array:
     """Taylor coefficients of the squared Helm form factor in τ = (q r_n)² [dimensionless].
 
     F²(q) = Σ_{n < n_terms} f_n τ^n with F² = [3 j1(x)/x]² exp(−ρ τ), x = q r_n, ρ = (s/r_n)²:
     the shape's coefficients (NumPy constants) convolved with those of exp(−ρ τ). The series is
-    entire; truncated after 32 terms it reproduces F² to ~1e-15 (absolute) for q r_n ≤ 6. Used
+    entire; truncated after 40 terms it reproduces F² for q r_n ≤ 6 to ≤ 2e-13 (absolute; O16,
+    where (s/r_n)² is largest) and ~1e-15 for Ge and heavier nuclei (32 terms: 2e-9 for O16). Used
     by the closed-form Primakoff cross section (:mod:`jaxdipole.primakoff`); differentiable in
     the Helm parameters.
 

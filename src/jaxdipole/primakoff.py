@@ -32,8 +32,12 @@ from .model import DipoleModel
 from .nuclei import Nucleus, helm_squared_series
 from .nuclei import form_factor as _form_factor
 
-#: Default number of Gauss–Legendre nodes in ln E_R (≤ 3e-10 relative error with the Helm FF).
+#: Default number of Gauss–Legendre nodes in ln E_R (≤ 3e-10 relative error with the Helm FF
+#: while q r_n ≲ 6 at E_R_max; the oscillating form factor beyond needs more, see primakoff_sigma).
 N_NODES_ER = 32
+#: Nodes of primakoff_sigma's quadrature method: it serves energies beyond the closed form's
+#: range (W184: 32 nodes err by 1e-7 at 300 MeV and 1e-5 at 500 MeV; 64 nodes by 1e-15 at 300).
+N_NODES_SIGMA = 64
 
 
 def _check_inputs(E_nu, E_R=None, flavour=0):
@@ -164,9 +168,12 @@ def log_recoil_nodes(E_nu, m_N, M, recoil_threshold=0.0, n_nodes: int = N_NODES_
 
 
 #: Closed form: terms of the F² Taylor series in τ = (q r_n)², and the largest q r_n at the top
-#: of the recoil range for which it is used (F² reproduced to ~1e-14 absolute up to there).
-N_SERIES_TERMS = 32
+#: of the recoil range for which it is used (F² reproduced to ≤ 2e-13 absolute up to there,
+#: for O16 -- the light nuclei, with the larger (s/r_n)², need the most terms -- to ~1e-15 for
+#: Ge and heavier). In float32 the range ends at q r_n = 2 (τ^40 must not overflow).
+N_SERIES_TERMS = 40
 SERIES_X_MAX = 6.0
+SERIES_X_MAX_F32 = 2.0
 _METHODS = ("auto", "series", "quadrature")
 
 
@@ -263,7 +270,7 @@ def primakoff_sigma_window(
 
     ∫ dσ/dE_R over [max(E_R_min, E_R_lo), min(E_R_max, E_R_hi)]: exact antiderivatives of
     D/E_R² times the Taylor series of the squared Helm form factor in (q r_n)²
-    (:func:`~jaxdipole.nuclei.helm_squared_series`, 32 terms) -- no quadrature, no
+    (:func:`~jaxdipole.nuclei.helm_squared_series`, 40 terms) -- no quadrature, no
     transcendental function per recoil node. Valid while q r_n ≤ ``SERIES_X_MAX`` = 6 at the
     top of the window (E_ν ≲ 90 MeV for W, ≲ 200 MeV for O; relative error ≤ 1e-13 there);
     beyond, a run-time error is raised (use :func:`primakoff_sigma`, which falls back to
@@ -278,10 +285,11 @@ def primakoff_sigma_window(
     sigma, tau = _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor)
     if _is_unit(form_factor):
         return sigma
+    x_max = SERIES_X_MAX_F32 if sigma.dtype == np.float32 else SERIES_X_MAX
     return eqx.error_if(
         sigma,
-        tau > SERIES_X_MAX**2,
-        f"primakoff_sigma_window: q r_n > {SERIES_X_MAX} at the top of the recoil window (the "
+        tau > x_max**2,
+        f"primakoff_sigma_window: q r_n > {x_max} at the top of the recoil window (the "
         "form-factor series is not used there); use primakoff_sigma(..., method='auto')",
     )
 
@@ -301,7 +309,7 @@ def primakoff_sigma(
     flavour: int | ArrayLike = 0,
     form_factor: bool | str = True,
     recoil_threshold: ArrayLike = 0.0,
-    n_nodes: int = N_NODES_ER,
+    n_nodes: int = N_NODES_SIGMA,
     method: str = "auto",
 ) -> Array:
     """Total σ(ν_flavour A -> N A) [GeV^-2] with E_R above ``recoil_threshold`` [GeV].
@@ -313,7 +321,8 @@ def primakoff_sigma(
         recoil_threshold)
     flavour, form_factor : as in :func:`primakoff_dsigma_dER`
     recoil_threshold : lower recoil cut [GeV]
-    n_nodes : Gauss–Legendre nodes in ln E_R of the quadrature method (32: ≤ 3e-10)
+    n_nodes : Gauss–Legendre nodes in ln E_R of the quadrature method (64: ≤ 1e-12 to
+        300 MeV on W184; 32 give ≤ 3e-10 where the closed form applies, 1e-7 at 300 MeV)
     method : "series" (closed form, :func:`primakoff_sigma_window`; relative error ≤ 1e-13
         while q r_n ≤ 6 at E_R_max), "quadrature" (Gauss–Legendre in ln E_R between
         max(E_R_min, E_thr) and E_R_max), or "auto" (default): "series" if all energies are in
@@ -353,6 +362,8 @@ def series_in_range(nuc: Nucleus, E_nu: ArrayLike, xp=jnp):
     (E_R,max falls with m_N). ``xp``: ``jnp`` (traceable) or ``numpy``.
     """
     E, M, c, a, s = (xp.asarray(v) for v in (E_nu, nuc.mass, nuc.helm_c, nuc.helm_a, nuc.helm_s))
+    x_max = SERIES_X_MAX_F32 if E.dtype == np.float32 else SERIES_X_MAX
+    E = xp.minimum(E, 1e6)  # any finite energy far beyond the range stands for E = inf
     rn2 = c**2 + (7.0 / 3.0) * np.pi**2 * a**2 - 5.0 * s**2
     t_max = 2.0 * E * E / (M + 2.0 * E)
-    return 2.0 * M * rn2 * t_max <= SERIES_X_MAX**2
+    return 2.0 * M * rn2 * t_max <= x_max**2

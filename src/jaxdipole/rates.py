@@ -544,9 +544,20 @@ def primakoff_window_events(
             sigma_window=sigma_window if closed_form else None,
         )
 
-    if method != "auto":
-        return fold(method == "series")
-    return _choose(_closed_form_applies(exp, form_factor), lambda: fold(True), lambda: fold(False))
+    applies = _closed_form_applies(exp, form_factor)
+    if method == "quadrature":
+        return fold(False)
+    if method == "auto":
+        return _choose(applies, lambda: fold(True), lambda: fold(False))
+    msg = (
+        "method='series': q r_n > 6 at the flux end point for a target species (the "
+        "form-factor series does not apply); use method='auto' or 'quadrature'"
+    )
+    if isinstance(applies, bool):
+        if not applies:
+            raise ValueError(msg)
+        return fold(True)
+    return eqx.error_if(fold(True), ~applies, msg)
 
 
 def _closed_form_applies(exp: Experiment, form_factor: bool | str):
