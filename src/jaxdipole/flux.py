@@ -312,14 +312,19 @@ class ReactorFlux(Flux):
             check_positive("fissions_per_energy", self.fissions_per_energy, "[GeV^-1]")
 
     @classmethod
-    def vogel_engel_benchmark(cls, thermal_power: ArrayLike, distance: ArrayLike) -> "ReactorFlux":
+    def vogel_engel_benchmark(
+        cls, thermal_power: ArrayLike, distance: ArrayLike, **kwargs: Any
+    ) -> "ReactorFlux":
         """Oracle benchmark flux of physics.md §3.3/§7.3: Vogel–Engel shape, 6.14102 ν̄/fission
         on 0–10 MeV, 3.0921e16 fissions/s/MW_th (instead of P/⟨E_f⟩ = 3.040e16 /s/MW).
 
-        4000 MW_th at 100 m gives Φ_tot = 6.044e11 cm⁻² s⁻¹.
+        4000 MW_th at 100 m gives Φ_tot = 6.044e11 cm⁻² s⁻¹. ``kwargs``: further ReactorFlux
+        arguments (e.g. ``n_nodes``).
         """
         fpe = ORACLE_FISSIONS_PER_ENERGY
-        return cls(thermal_power, distance, spectrum="vogel-engel", fissions_per_energy=fpe)
+        return cls(
+            thermal_power, distance, spectrum="vogel-engel", fissions_per_energy=fpe, **kwargs
+        )
 
     @property
     def mean_energy_per_fission(self) -> Array:

@@ -415,7 +415,9 @@ def fold_recoil_window(
     components directly at the line energy. Exact Leibniz derivatives w.r.t. all edges;
     the subtraction costs at most a factor (full range / window) of the quadrature accuracy
     (~1e-12 relative for the full range). Cost: 3 + 2 (σ turn-on) recoil quadratures of
-    ``n_nodes`` nodes per flux node.
+    ``n_nodes`` nodes per flux node (or closed-form ``sigma_window`` calls instead of the 3);
+    the third piece is left out when the window has no upper cut (E_R_hi and ``recoil_max``
+    concrete +inf).
     """
     m = jnp.asarray(m_N)
     lo_bin, hi_bin = jnp.asarray(E_R_lo), jnp.asarray(E_R_hi)
@@ -424,7 +426,13 @@ def fold_recoil_window(
     lower = jnp.maximum(lo_bin, jnp.maximum(thr - s6, 0.0))
     # (a) recoils above the turn-on, T >= E_thr + 6σ (E_thr for σ = 0): three smooth pieces
     a_cut = jnp.maximum(lo_bin, thr + s6)
-    part_a = _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window)
+    # no upper cut known in Python (recoil_max and E_R_hi concrete +inf): the third piece is empty
+    no_top = all(
+        v is not None and np.all(np.isposinf(v)) for v in map(concrete, (E_R_hi, exp.recoil_max))
+    )
+    part_a = _fold_window_pieces(
+        exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window, 2 if no_top else 3
+    )
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
     if not exp.smeared:  # built without resolution: no turn-on to add
         total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
@@ -469,8 +477,11 @@ def fold_recoil_window(
     return jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), total)
 
 
-def _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None):
-    """Σ pieces (full − below a_cut − above b_cut) of the window fold; see fold_recoil_window."""
+def _fold_window_pieces(
+    exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None, n_pieces=3
+):
+    """Σ pieces (full − below a_cut − above b_cut) of the window fold; see fold_recoil_window.
+    ``n_pieces=2`` drops the last piece (only for b_cut = +inf, where it is empty)."""
     b_fin = jnp.isfinite(b_cut)
     b_safe = jnp.where(b_fin, b_cut, 1.0)
 
@@ -501,8 +512,8 @@ def _fold_window_pieces(exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigm
 
         return fold_experiment(exp, integrand, e_low, per_nucleus)
 
-    vals = jax.vmap(piece)(jnp.arange(3))
-    return jax.tree.map(lambda v: exp.efficiency * (v[0] - v[1] - v[2]), vals)
+    vals = jax.vmap(piece)(jnp.arange(n_pieces))
+    return jax.tree.map(lambda v: exp.efficiency * (v[0] - jnp.sum(v[1:], axis=0)), vals)
 
 
 # ============================================================================ Primakoff
