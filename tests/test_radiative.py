@@ -311,3 +311,32 @@ def test_pointwise_gradients_vs_finite_differences(which):
     # below the production threshold: exactly 0 with finite (zero) gradients
     assert float(f(x[0], 4e-3, 3e-3)) == 0.0
     assert all(float(v) == 0.0 for v in jax.grad(f, argnums=(0, 1, 2))(x[0], 4e-3, 3e-3))
+
+
+@pytest.mark.parametrize("cos_N", [0.55, -0.3, 0.98])
+def test_bin_fractions_kink_bins_only_equal_split_every_bin(cos_N, monkeypatch):
+    # many E_γ bins split only the bins that hold a cone-touching point; the reference splits
+    # every bin (the rule used for few bins): values and gradients must agree
+    import jaxdipole.radiative as rad
+
+    m, E_N, c_L, c_T = 4e-3, 6.5e-3, -0.7, 0.6
+    k = np.sqrt(E_N**2 - m**2)
+    e_edges = jnp.linspace(0.8 * (E_N - k) / 2, 1.1 * (E_N + k) / 2, 41)  # some bins empty
+    c_edges = jnp.linspace(-1, 1, 13)
+
+    def fr(E, cN):
+        kk = jnp.sqrt(E * E - m * m)
+        return photon_bin_fractions(E, kk, cN, m, m / 2, c_L, c_T, e_edges, c_edges)
+
+    def total_moment(E, cN):  # a smooth scalar of all bins, for gradients
+        w = jnp.arange(1.0, 41.0)[:, None] * jnp.arange(1.0, 13.0)[None, :]
+        return jnp.sum(w * fr(E, cN))
+
+    fast = np.asarray(fr(E_N, cos_N))
+    g_fast = jax.grad(total_moment, argnums=(0, 1))(E_N, cos_N)
+    monkeypatch.setattr(rad, "_N_BINS_SPLIT_ALL", 10_000)
+    ref = np.asarray(fr(E_N, cos_N))
+    g_ref = jax.grad(total_moment, argnums=(0, 1))(E_N, cos_N)
+    assert ref.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(g_fast), np.asarray(g_ref), rtol=1e-10)

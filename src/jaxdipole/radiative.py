@@ -50,6 +50,9 @@ CHANNEL_CHOICES = ("all", "active", "sterile", 0, 1, 2)
 N_NODES_ER = 48
 #: Default Gauss–Legendre nodes in cos θ* per E_γ bin.
 N_NODES_COS = 16
+#: Up to this many E_γ bins every bin's cos θ* interval is split in three where the photon cone
+#: touches a cos θ_γ edge; with more, only the (at most two) bins holding such a point are.
+_N_BINS_SPLIT_ALL = 3
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -166,19 +169,39 @@ def photon_bin_fractions(
     beta = jnp.where(E_N > 0, k / jnp.where(E_N > 0, E_N, 1.0), 0.0)
     sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
 
+    def integral(c, lo, width):
+        """∫ G(c, s) ds over pieces [lo, lo + width] (n nodes each), summed over the last axis."""
+        s = lo[..., None] + width[..., None] * smooth_t
+        A, B, sin_s = _photon_cone(s, beta, cos_N, sin_N)
+        G = _phi_cdf(c, A, B, 1.0 + c_L * s, c_T * sin_s)
+        return jnp.sum(width[..., None] * smooth_w * G, axis=(-2, -1))
+
+    def split(c, s_lo, s_hi, a, b):
+        """The bins [a, b] split where the cone touches c (sqrt kinks of G): 3 pieces each."""
+        b1 = jnp.clip(s_lo, a, b)
+        b2 = jnp.clip(s_hi, a, b)
+        lo = jnp.stack([a, b1, b2], axis=-1)
+        return integral(c, lo, jnp.stack([b1 - a, b2 - b1, b - b2], axis=-1))
+
+    n_e = t1.shape[0]
+    bins = jnp.arange(n_e)
+
+    def bin_of(s):  # index of a bin [t_i, t_i+1] holding s (any bin if s is outside all)
+        return jnp.clip(jnp.sum(t <= s) - 1, 0, n_e - 1)
+
     def cdf(c):
         """Σ over cos θ* of the φ-integral below the edge c, per E_γ bin, shape (n_e,)."""
         s_hi, s_lo = _cone_breakpoints(c, safe_sqrt((1.0 - c) * (1.0 + c)), cos_N, sin_N, beta)
-        # split each E_γ bin's cos θ* interval where the cone touches c (sqrt kinks of G)
-        b1 = jnp.clip(s_lo, t1, t2)
-        b2 = jnp.clip(s_hi, t1, t2)
-        lo = jnp.stack([t1, b1, b2], axis=-1)  # (n_e, 3)
-        width = jnp.stack([b1 - t1, b2 - b1, t2 - b2], axis=-1)
-        s = lo[..., None] + width[..., None] * smooth_t  # (n_e, 3, n)
-        ws = width[..., None] * smooth_w
-        A, B, sin_s = _photon_cone(s, beta, cos_N, sin_N)
-        G = _phi_cdf(c, A, B, 1.0 + c_L * s, c_T * sin_s)
-        return jnp.sum(ws * G, axis=(-2, -1))
+        if n_e <= _N_BINS_SPLIT_ALL:
+            return split(c, s_lo, s_hi, t1, t2)
+        # at most two bins hold a kink: one piece per bin, three pieces for those two (the same
+        # nodes as splitting every bin -- a bin without a kink has two empty pieces)
+        out = integral(c, t1[:, None], (t2 - t1)[:, None])
+        for s_k in (s_lo, s_hi):
+            j = bin_of(s_k)
+            fixed = split(c, s_lo, s_hi, t1[j][None], t2[j][None])[0]
+            out = jnp.where(bins == j, fixed, out)
+        return out
 
     F = jax.vmap(cdf)(cos_edges)  # (n_c + 1, n_e)
     frac = F[1:] - F[:-1]  # (n_c, n_e)
