@@ -344,7 +344,7 @@ def case_sigma(cfg: dict, dtypes: list[str], cpu: dict) -> dict:
                     model, nucd, e, method="series"
                 )
             )
-            flops = flop_count(fs, E, n)
+            flops = flop_count(fs, E, n=n)
             extra["flops_per_point"] = flops["flops_per_point"]
         rows.append(row("sigma", f"jax[{dt}]", dt, sizes, n, t, **extra))
         if str(out.dtype) != dt:
@@ -407,10 +407,10 @@ def case_sigma(cfg: dict, dtypes: list[str], cpu: dict) -> dict:
     return res
 
 
-def flop_count(f: Callable, x, n: int) -> dict[str, Any]:
-    """XLA's cost analysis of the compiled ``f(x)`` per point (None where unavailable)."""
+def flop_count(f: Callable, *args, n: int) -> dict[str, Any]:
+    """XLA's cost analysis of the compiled ``f(*args)`` per point (None where unavailable)."""
     try:
-        ca = f.lower(x).compile().cost_analysis()
+        ca = f.lower(*args).compile().cost_analysis()
         if isinstance(ca, list | tuple):
             ca = ca[0]
         fl, tr = float(ca.get("flops", float("nan"))), float(ca.get("transcendentals", 0.0))
@@ -436,7 +436,7 @@ def roofline(flops: dict, points_per_s: float, cpu: dict) -> dict[str, Any]:
     }
 
 
-def case_grid(cfg: dict) -> dict:
+def case_grid(cfg: dict, cpu: dict) -> dict:
     g = ge_setup()
     exp, tgt = g["exp"], g["tgt"]
     n = cfg["grid_n"]
@@ -662,6 +662,9 @@ def case_grid(cfg: dict) -> dict:
         "notes": notes,
         "reach_mu90_muB_range": [float(mu90.min()), float(mu90.max())],
     }
+    flops = flop_count(f, Mj, MUj, n=npts)
+    r_vm = next(r for r in rows if r["impl"] == "jax-jit-vmap")
+    res["flops"] = flops | roofline(flops, r_vm["points_per_s"], cpu)
     res["ratios"] = {
         "jax_scan_vs_scipy": speed_ratio(rows, "jax-scan", "scipy-quad"),
         "jax_jit_vmap_vs_scipy": speed_ratio(rows, "jax-jit-vmap", "scipy-quad"),
@@ -975,7 +978,7 @@ def main(argv: list[str] | None = None) -> dict:
         if c == "sigma":
             res = case_sigma(cfg, dtypes, cpu)
         elif c == "grid":
-            res = case_grid(cfg)
+            res = case_grid(cfg, cpu)
         elif c == "photon":
             res = case_photon(cfg)
         elif c == "grad":
