@@ -27,21 +27,11 @@ import numpy as np
 
 import jaxdipole as jd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import cast_tree, model_of  # noqa: E402
+
 u = jd.units
 TOL = {"float64": 1e-10, "float32": 1e-4}
-
-
-def _cast(tree, dtype):
-    def f(x):
-        if isinstance(x, jax.Array | np.ndarray) and jnp.issubdtype(x.dtype, jnp.floating):
-            return jnp.asarray(x, dtype)
-        return x
-
-    return jax.tree.map(f, tree)
-
-
-def _model(m_N, mu):
-    return jd.DipoleModel(m_N=m_N, mu=jnp.stack([jnp.asarray(mu), 0.0, 0.0]))
 
 
 def quantities() -> dict[str, tuple[np.ndarray, str]]:
@@ -51,7 +41,7 @@ def quantities() -> dict[str, tuple[np.ndarray, str]]:
     E = np.linspace(5.01, 10.0, 10_000) * u.MeV
     for dt in ("float64", "float32"):
         d = jnp.float64 if dt == "float64" else jnp.float32
-        model, nuc = _cast(_model(5 * u.MeV, 1e-9), d), _cast(ge, d)
+        model, nuc = cast_tree(model_of(5 * u.MeV, 1e-9), d), cast_tree(ge, d)
         sig = jax.jit(lambda e, model=model, nuc=nuc: jd.primakoff_sigma(model, nuc, e))
         out[f"sigma_{dt}"] = (np.asarray(sig(jnp.asarray(E, d))), dt)
     exp = jd.experiments.ge_reactor()
@@ -60,7 +50,7 @@ def quantities() -> dict[str, tuple[np.ndarray, str]]:
     M, MU = (jnp.asarray(a.ravel()) for a in np.meshgrid(m_ax, mu_ax, indexing="ij"))
 
     def events(m_N, mu):
-        return jd.primakoff_events(_model(m_N, mu), exp)
+        return jd.primakoff_events(model_of(m_N, mu), exp)
 
     vg = jax.jit(jax.vmap(jax.value_and_grad(events)))
     n, dn = vg(M, MU)
@@ -68,11 +58,11 @@ def quantities() -> dict[str, tuple[np.ndarray, str]]:
     out["events_grid_dN_dmN_float64"] = (np.asarray(dn), "float64")
     e_edges = jnp.linspace(0.5, 8.0, 25) * u.MeV
     c_edges = jnp.linspace(-1.0, 1.0, 21)
-    pm = jd.photon_map(_model(5 * u.MeV, 1e-9), exp, e_edges, c_edges)
+    pm = jd.photon_map(model_of(5 * u.MeV, 1e-9), exp, e_edges, c_edges)
     out["photon_map_float64"] = (np.asarray(pm), "float64")
     nuc_exp = jd.experiments.nucleus_phase1()
     m_r = jnp.asarray(np.geomspace(0.1, 8.0, 8) * u.MeV)
-    reach = jax.jit(jax.vmap(lambda m: jd.sensitivity.primakoff_reach(_model(m, 1e-9), nuc_exp)))(
+    reach = jax.jit(jax.vmap(lambda m: jd.sensitivity.primakoff_reach(model_of(m, 1e-9), nuc_exp)))(
         m_r
     )
     out["reach_float64"] = (np.asarray(reach), "float64")
