@@ -445,9 +445,13 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
     npts = n * n
     sizes = {"grid": [n, n], "m_N_GeV": [m_ax[0], m_ax[-1]], "mu_GeV^-1": [mu_ax[0], mu_ax[-1]]}
 
-    def events(m_N, mu):
-        return jd.primakoff_events(model_of(m_N, mu), exp)
+    def events_at(experiment):
+        def events(m_N, mu):
+            return jd.primakoff_events(model_of(m_N, mu), experiment)
 
+        return events
+
+    events = events_at(exp)
     rows, notes = [], []
     scan_out, t_scan = bench_jax(lambda: jd.scan(events, [m_ax, mu_ax]), budget_s=cfg["budget_s"])
     rows.append(
@@ -497,9 +501,7 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
         flux=jd.ReactorFlux.vogel_engel_benchmark(4.0 * u.GW, 100.0 * u.m, n_nodes=16)
     )
 
-    def events16(m_N, mu):
-        return jd.primakoff_events(model_of(m_N, mu), exp16)
-
+    events16 = events_at(exp16)
     s16_out, t_s16 = bench_jax(lambda: jd.scan(events16, [m_ax, mu_ax]), budget_s=cfg["budget_s"])
     rows.append(
         row(
@@ -527,23 +529,22 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
         ref.primakoff_rate_gl, M[i_gl], MU[i_gl], *args, budget_s=cfg["budget_s"]
     )
 
-    def quad_subset():
-        kw = {"epsrel_inner": EPS_RATE_INNER, "epsrel_outer": EPS_RATE_OUTER}
+    def quad_subset(eps_inner: float, eps_outer: float):
+        kw = {"epsrel_inner": eps_inner, "epsrel_outer": eps_outer}
         return np.array([ref.primakoff_rate_quad(M[i], MU[i], *args, **kw) for i in i_q])
 
-    q_vals, t_q = bench_host(quad_subset, budget_s=cfg["budget_s"])
-
-    def quad_subset_equal():  # SciPy at the accuracy the speed target asks for
-        kw = {"epsrel_inner": EPS_SIGMA_EQUAL, "epsrel_outer": EPS_SIGMA_EQUAL}
-        return np.array([ref.primakoff_rate_quad(M[i], MU[i], *args, **kw) for i in i_q])
-
-    q6_vals, t_q6 = bench_host(quad_subset_equal, budget_s=cfg["budget_s"])
-
-    def quad_subset_loose():  # SciPy's floor: looser tolerances still give ~1e-8 here
-        kw = {"epsrel_inner": EPS_RATE_LOOSE, "epsrel_outer": EPS_RATE_LOOSE}
-        return np.array([ref.primakoff_rate_quad(M[i], MU[i], *args, **kw) for i in i_q])
-
-    q4_vals, t_q4 = bench_host(quad_subset_loose, budget_s=cfg["budget_s"])
+    # the reference, SciPy at the accuracy the speed target asks for, and SciPy's floor (looser
+    # tolerances still give ~1e-8 here)
+    quad_variants = {
+        "scipy-quad": (EPS_RATE_INNER, EPS_RATE_OUTER),
+        "scipy-quad-1e-6": (EPS_SIGMA_EQUAL, EPS_SIGMA_EQUAL),
+        "scipy-quad-1e-4": (EPS_RATE_LOOSE, EPS_RATE_LOOSE),
+    }
+    quad_runs = {
+        impl: bench_host(quad_subset, *eps, budget_s=cfg["budget_s"])
+        for impl, eps in quad_variants.items()
+    }
+    q_vals = quad_runs["scipy-quad"][0]
     rows.append(
         row(
             "grid",
@@ -556,56 +557,32 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
             max_rel_diff_vs_scipy=max_rel_diff(gl_vals[j_q], q_vals),
         )
     )
-    rows.append(
-        row(
-            "grid",
-            "scipy-quad",
-            "float64",
-            sizes,
-            len(i_q),
-            t_q,
-            extrapolated_from_points=len(i_q),
-            epsrel=[EPS_RATE_INNER, EPS_RATE_OUTER],
+    for impl, (vals, t) in quad_runs.items():
+        extra = (
+            {} if impl == "scipy-quad" else {"max_rel_diff_vs_scipy": max_rel_diff(vals, q_vals)}
         )
-    )
-    rows.append(
-        row(
-            "grid",
-            "scipy-quad-1e-6",
-            "float64",
-            sizes,
-            len(i_q),
-            t_q6,
-            extrapolated_from_points=len(i_q),
-            epsrel=[EPS_SIGMA_EQUAL, EPS_SIGMA_EQUAL],
-            max_rel_diff_vs_scipy=max_rel_diff(q6_vals, q_vals),
-        )
-    )
-    rows.append(
-        row(
-            "grid",
-            "scipy-quad-1e-4",
-            "float64",
-            sizes,
-            len(i_q),
-            t_q4,
-            extrapolated_from_points=len(i_q),
-            epsrel=[EPS_RATE_LOOSE, EPS_RATE_LOOSE],
-            max_rel_diff_vs_scipy=max_rel_diff(q4_vals, q_vals),
-        )
-    )
-    next(r for r in rows if r["impl"] == "jax-scan-flux16")["max_rel_diff_vs_scipy"] = max_rel_diff(
-        np.asarray(s16_out).ravel()[i_q], q_vals
-    )
-    for r in rows:
-        if r["impl"] == "jax-scan-flux16":
-            continue
-        if r["impl"].startswith("jax"):
-            vals = (
-                grid_vals
-                if r["impl"] == "jax-scan"
-                else np.asarray(q_out if r["impl"] == "jax-quadrature" else vm_out)
+        rows.append(
+            row(
+                "grid",
+                impl,
+                "float64",
+                sizes,
+                len(i_q),
+                t,
+                extrapolated_from_points=len(i_q),
+                epsrel=list(quad_variants[impl]),
+                **extra,
             )
+        )
+    jax_vals = {
+        "jax-scan": grid_vals,
+        "jax-jit-vmap": vm_out,
+        "jax-quadrature": q_out,
+        "jax-scan-flux16": s16_out,
+    }
+    for r in rows:
+        if r["impl"] in jax_vals:
+            vals = np.asarray(jax_vals[r["impl"]]).ravel()
             r["max_rel_diff_vs_scipy"] = max_rel_diff(vals[i_q], q_vals)
         else:
             r["grid_time_extrapolated_s"] = r["per_point_s"] * npts
