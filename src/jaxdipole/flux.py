@@ -1,12 +1,21 @@
 """Neutrino fluxes: reactor ν̄_e spectra, user tables, monochromatic lines, and sums of them.
 
 Every flux is an :class:`equinox.Module` pytree that knows its flavour (0 e, 1 μ, 2 τ) and
-whether it is a neutrino or an antineutrino, and exposes
+whether it is a neutrino or an antineutrino. The interface (:class:`Flux`) is what the fold
+engine of :mod:`jaxdipole.rates` uses, so a new source plugs in by implementing it:
 
-* ``dphi_dE(E)``: differential flux dΦ/dE [GeV^2 = per GeV per area per time], zero outside
-  its support, elementwise in ``E`` [GeV];
-* ``fold(fn, E_low)``: ∫_{E ≥ E_low} fn(E) dΦ/dE dE, with ``E_low`` a differentiable integration
-  bound (thresholds are bounds, not indicators);
+* ``dphi_dE(E)``: differential flux dΦ/dE [GeV^2 = per GeV per area per time] of the continuous
+  part, zero outside its support, elementwise in ``E`` [GeV];
+* ``support()``: (lowest, highest) energy [GeV] of the continuous part;
+* ``lines()``: (energies [GeV], integrated fluxes [GeV^3]) of monochromatic lines, shapes (L,);
+* ``panel_edges()``: increasing energies [GeV] between which the continuous density is smooth
+  (its own kinks), from ``support()[0]`` to ``support()[1]``; the node policy lives here;
+* ``nodes(E_low, breaks)``: quadrature nodes E and weights W (dΦ/dE included) such that
+  Σ W f(E) = ∫_{E ≥ E_low} f dΦ for f smooth between the panel edges and the extra ``breaks``
+  (kinks of the integrand, e.g. where a photon bin edge meets the end of a photon box); lines
+  are nodes with weight flux · [E_line > E_low];
+* ``fold(fn, E_low, breaks=..., batch_size=...)``: Σ W fn(E), vmapped (or accumulated over
+  chunks of ``batch_size`` nodes with ``lax.map``), with ``E_low`` a differentiable bound;
 * ``total(E_low)``: integrated flux above ``E_low`` [GeV^3 = per area per time];
 * ``components()``: the elementary fluxes; ``a + b`` builds a :class:`FluxSum`.
 
@@ -67,6 +76,8 @@ VOGEL_ENGEL_NU_PER_FISSION = 6.14102
 #: Oracle fission rate per thermal energy, 3.0921e16 fissions/s/MW [GeV^-1] (physics.md §7.3).
 ORACLE_FISSIONS_PER_ENERGY = 3.0921e16 / (u.MW * u.s)
 SPECTRA = ("huber-mueller", "vogel-engel")
+#: Most panels a :class:`TabulatedFlux` fold uses (finer tables: strongest kinks + a stride).
+MAX_TABLE_PANELS = 64
 _VE = (0.870, -0.160, -0.091)
 _X_NORM = 10.0  # MeV: upper end of the normalisation integrals
 
@@ -118,12 +129,13 @@ def _as_float(x: ArrayLike) -> Array:
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(float)
 
 
-def _fold_panels(fn: Callable, dphi: Callable, E_low: ArrayLike, edges: Array, n: int):
-    """Σ_k ∫_{max(E_low, a_k)}^{b_k} fn dΦ on panels [a_k, b_k] = edges[k:k+2].
+def _panel_nodes(E_low: ArrayLike, edges: Array, n: int) -> tuple[Array, Array]:
+    """Nodes and weights (without dΦ/dE) for Σ_k ∫_{max(E_low, a_k)}^{b_k} on panels
+    [a_k, b_k] = edges[k:k+2], flattened to shape (K n,).
 
     Each panel uses E = lo + (b − lo) t², weight 2 t (b − lo) on n Gauss–Legendre nodes t ∈ [0, 1]
-    (square-root map: smooths sqrt(E − E_low) thresholds). ``dphi(k, E)`` gives dΦ/dE on
-    panel k (k broadcasts against E). Panels below E_low have zero width.
+    (square-root map: smooths sqrt(E − E_low) thresholds). Panels below E_low (and panels of
+    zero width, e.g. repeated edges) have zero weight.
     """
     dt = jnp.result_type(edges, E_low)
     t, w = (jnp.asarray(v, dtype=dt) for v in gauss_legendre_unit(n))
@@ -134,15 +146,45 @@ def _fold_panels(fn: Callable, dphi: Callable, E_low: ArrayLike, edges: Array, n
     lo = jnp.where((E_low >= a) & (E_low < b), E_low, jnp.where(E_low < a, a, b))
     h = (b - lo)[:, None]
     E = lo[:, None] + h * t * t  # (K, n)
-    k = jnp.arange(a.shape[0])[:, None]
-    W = (2.0 * t * w * h * dphi(k, E)).ravel()
-    vals = jax.vmap(fn)(E.ravel())
-    return jax.tree.map(lambda v: jnp.tensordot(W, v, axes=1), vals)
+    return E.ravel(), (2.0 * t * w * h).ravel()
+
+
+def _with_breaks(edges: Array, breaks: ArrayLike | None) -> Array:
+    """Panel edges with extra break points inserted (clipped into [edges[0], edges[-1]])."""
+    if breaks is None:
+        return edges
+    br = jnp.ravel(jnp.asarray(breaks, dtype=edges.dtype))
+    if br.shape[0] == 0:
+        return edges
+    # NaN-free: a non-finite break (e.g. +inf for "never") lands on the last edge
+    br = jnp.where(jnp.isnan(br), edges[-1], br)
+    br = jnp.clip(br, edges[0], edges[-1])
+    return jnp.sort(jnp.concatenate([edges, br]))
+
+
+def _apply(fn: Callable, E: Array, batch_size: int | None) -> Any:
+    """fn at every node: one vmap, or lax.map over chunks of ``batch_size`` nodes."""
+    if batch_size is None or batch_size >= E.shape[0]:
+        return jax.vmap(fn)(E)
+    return jax.lax.map(fn, E, batch_size=batch_size)
+
+
+def fold_nodes(fn: Callable, E: Array, W: Array, batch_size: int | None = None) -> Any:
+    """Σ_k W_k fn(E_k) for a pytree-valued ``fn`` of a scalar energy (the fold of a flux on
+    the nodes and weights of :meth:`Flux.nodes`). ``batch_size``: evaluate ``fn`` on chunks of
+    that many nodes (``lax.map``) to bound memory; default all at once (``vmap``)."""
+    vals = _apply(fn, E, batch_size)
+    return jax.tree.map(lambda v: jnp.tensordot(W.astype(v.dtype), v, axes=1), vals)
 
 
 class Flux(eqx.Module):
     """Abstract neutrino flux: ``flavour`` (static int: 0 e, 1 μ, 2 τ) and ``antineutrino``
-    (static bool: True for ν̄) are declared by every concrete flux."""
+    (static bool: True for ν̄) are declared by every concrete flux.
+
+    A concrete flux implements ``dphi_dE`` and ``support`` and, where it has them, ``lines``
+    (monochromatic parts) and ``panel_edges`` (the kinks of its density); ``nodes`` and
+    ``fold`` then follow. ``n_nodes`` (static int) is the Gauss–Legendre rule per panel.
+    """
 
     flavour: AbstractVar[int]
     antineutrino: AbstractVar[bool]
@@ -151,9 +193,89 @@ class Flux(eqx.Module):
     def dphi_dE(self, E: ArrayLike) -> Array:
         """dΦ/dE [GeV^2] at neutrino energy ``E`` [GeV] (elementwise); 0 outside the support."""
 
-    @abc.abstractmethod
-    def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
-        """∫_{E ≥ E_low} fn(E) dΦ/dE dE.
+    def support(self) -> tuple[Array, Array]:
+        """(lowest, highest) energy [GeV] of the continuous part (equal for a pure line)."""
+        raise ValueError(
+            f"flux {type(self).__name__} is not supported: a Flux must define support() "
+            "(and lines()/panel_edges() where it has them)"
+        )
+
+    def lines(self) -> tuple[Array, Array]:
+        """(energies [GeV], integrated fluxes [GeV^3]) of the monochromatic lines, shape (L,)
+        each; (empty, empty) by default."""
+        z = jnp.zeros((0,), dtype=jnp.result_type(float))
+        return z, z
+
+    def has_continuum(self) -> bool:
+        """Whether the flux has a continuous part (static)."""
+        return True
+
+    def panel_edges(self) -> Array:
+        """Increasing energies [GeV] between which dΦ/dE is smooth, from support()[0] to
+        support()[1] (default: the support as one panel)."""
+        lo, hi = self.support()
+        return jnp.stack([jnp.asarray(lo), jnp.asarray(hi)])
+
+    @property
+    def nodes_per_panel(self) -> int:
+        """Gauss–Legendre nodes per panel (the ``n_nodes`` field where a flux has one)."""
+        return int(getattr(self, "n_nodes", 32))
+
+    def _density(self, E: Array) -> Array:
+        """dΦ/dE at quadrature nodes inside the support (subclasses may skip the mask)."""
+        return self.dphi_dE(E)
+
+    def nodes(
+        self, E_low: ArrayLike = 0.0, breaks: ArrayLike | None = None, parts: str = "all"
+    ) -> tuple[Array, Array]:
+        """Quadrature (E [GeV], W [GeV^3]) with Σ W f(E) = ∫_{E ≥ E_low} f dΦ.
+
+        Parameters
+        ----------
+        E_low : float
+            Lower bound [GeV]; differentiable (the weights carry the Leibniz term).
+        breaks : (B,) array, optional
+            Extra panel edges [GeV] where the integrand (not the flux) has kinks; clipped
+            into the support (a break outside it, or +inf, adds an empty panel). Each adds
+            one panel of ``nodes_per_panel`` nodes, so B is static.
+        parts : {"all", "continuum", "lines"}
+            Which part of the flux (static).
+
+        Returns
+        -------
+        (E, W) of static length (panels × nodes_per_panel + number of lines); nodes of empty
+        panels and of lines at or below E_low have zero weight (``fn`` is still evaluated
+        there and must be finite).
+        """
+        check_choice("parts", parts, ("all", "continuum", "lines"))
+        Es, Ws = [], []
+        if self.has_continuum() and parts != "lines":
+            edges = _with_breaks(jnp.asarray(self.panel_edges()), breaks)
+            E, W = _panel_nodes(E_low, edges, self.nodes_per_panel)
+            Es.append(E)
+            Ws.append(W * self._density(E))
+        e_line, f_line = self.lines()
+        if e_line.shape[0] and parts != "continuum":
+            Es.append(e_line)
+            Ws.append(jnp.where(e_line > E_low, f_line, 0.0))
+        if not Es:  # nothing of the requested part: one zero-weight node
+            z = jnp.zeros((1,), jnp.result_type(jnp.asarray(E_low), float))
+            return z + jnp.asarray(self.support()[1], z.dtype), z
+        dt = jnp.result_type(*Es)
+        return jnp.concatenate([e.astype(dt) for e in Es]), jnp.concatenate(
+            [w.astype(dt) for w in Ws]
+        )
+
+    def fold(
+        self,
+        fn: Callable[[Array], Any],
+        E_low: ArrayLike = 0.0,
+        *,
+        breaks: ArrayLike | None = None,
+        batch_size: int | None = None,
+        parts: str = "all",
+    ) -> Any:
+        """∫_{E ≥ E_low} fn(E) dΦ/dE dE (lines included).
 
         Parameters
         ----------
@@ -163,15 +285,26 @@ class Flux(eqx.Module):
             E_max when E_low ≥ E_max): it must return finite values and gradients there.
         E_low : float
             Lower bound [GeV] (e.g. a kinematic threshold); differentiable.
+        breaks : (B,) array, optional
+            Energies [GeV] where ``fn`` has kinks (see :meth:`nodes`).
+        batch_size : int, optional
+            Evaluate ``fn`` on chunks of this many nodes (``lax.map``): memory bounded by
+            the chunk, not by the number of nodes. Default: all nodes at once (``vmap``).
+        parts : {"all", "continuum", "lines"}
+            Fold only that part of the flux (static).
 
         Returns
         -------
         Same structure as ``fn``'s output, times GeV^3 (per area per time).
         """
+        E, W = self.nodes(E_low, breaks, parts)
+        return fold_nodes(fn, E, W, batch_size)
 
     def energy_max(self) -> Array:
-        """Largest neutrino energy [GeV] with non-zero flux (+inf if not known)."""
-        return jnp.asarray(jnp.inf)
+        """Largest neutrino energy [GeV] with non-zero flux (lines included)."""
+        hi = jnp.asarray(self.support()[1])
+        e_line = self.lines()[0]
+        return jnp.maximum(hi, jnp.max(e_line)) if e_line.shape[0] else hi
 
     def total(self, E_low: ArrayLike = 0.0) -> Array:
         """Integrated flux above ``E_low`` [GeV] in GeV^3 (per area per time)."""
@@ -388,20 +521,20 @@ class ReactorFlux(Flux):
         """dΦ/dE [GeV^2] at E [GeV]; 0 outside [0, e_max]."""
         return self.spectrum_per_fission(E) * self._rate_per_area()
 
-    def energy_max(self) -> Array:
-        """End point of the spectrum, ``e_max`` [GeV]."""
-        return self.e_max
+    def support(self) -> tuple[Array, Array]:
+        """(0, ``e_max``) [GeV]."""
+        return jnp.zeros_like(self.e_max), self.e_max
 
-    def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
-        """∫_{max(E_low, 0)}^{e_max} fn dΦ; HM splits 0–e_match and e_match–e_max into two panels
-        of ``n_nodes`` each (the extension is only C¹ at e_match), Vogel–Engel uses one."""
+    def panel_edges(self) -> Array:
+        """HM: 0, min(e_match, e_max), e_max (the extension is only C¹ at e_match);
+        Vogel–Engel: 0, e_max."""
         zero = jnp.zeros_like(self.e_max)
         if self.spectrum == "huber-mueller":
-            edges = jnp.stack([zero, jnp.minimum(self.e_match, self.e_max), self.e_max])
-        else:
-            edges = jnp.stack([zero, self.e_max])
-        norm = self._rate_per_area()
-        return _fold_panels(fn, lambda k, E: self._spectrum(E) * norm, E_low, edges, self.n_nodes)
+            return jnp.stack([zero, jnp.minimum(self.e_match, self.e_max), self.e_max])
+        return jnp.stack([zero, self.e_max])
+
+    def _density(self, E: Array) -> Array:
+        return self._spectrum(E) * self._rate_per_area()
 
 
 class TabulatedFlux(Flux):
@@ -416,13 +549,16 @@ class TabulatedFlux(Flux):
     flavour, antineutrino
         Default 0 and True (ν̄_e).
     n_nodes : int
-        Gauss–Legendre nodes per table interval (static, default 8). ``fold`` integrates each
-        interval [E_k, E_k+1] separately (the interpolant is smooth inside, kinked at the knots)
-        with the square-root map at max(E_low, E_k). Measured on a power law with
-        sqrt(E − E_th): knot ratio E_k+1/E_k = 2 gives ~1e-9, a ratio of 10 ~1e-5 (16 nodes:
-        1e-11). Cost: K × n_nodes evaluations of ``fn``. The log-log interpolation itself errs
-        by ~(Δ ln E)²/8 · |d² ln Φ/d(ln E)²|: 401 knots on 0.05–10 MeV reproduce the reactor
-        folds to 1e-4 (threshold ≤ 3 MeV) and 1e-3 (8 MeV, steep tail).
+        Gauss–Legendre nodes per panel (static, default 8). Up to ``MAX_TABLE_PANELS`` = 64
+        intervals, ``fold`` integrates each interval [E_k, E_k+1] separately (the interpolant
+        is smooth inside, kinked at the knots) with the square-root map at max(E_low, E_k):
+        measured on a power law with sqrt(E − E_th), knot ratio E_k+1/E_k = 2 gives ~1e-9, a
+        ratio of 10 ~1e-5 (16 nodes: 1e-11). Finer tables describe the spectrum more finely,
+        not the integrand: they are folded on 64 panels (:meth:`panel_edges`) -- at most
+        64 × n_nodes evaluations of ``fn`` whatever the table size. The log-log
+        interpolation itself errs by ~(Δ ln E)²/8 · |d² ln Φ/d(ln E)²|: 401 knots on
+        0.05–10 MeV reproduce the reactor folds to 1e-4 (threshold ≤ 3 MeV) and 1e-3
+        (8 MeV, steep tail).
     """
 
     energies: Array
@@ -472,18 +608,34 @@ class TabulatedFlux(Flux):
         val = jnp.exp(ly[k] + p[k] * (jnp.log(Ec) - lx[k]))
         return jnp.where((E >= e0) & (E <= e1), val, 0.0)
 
-    def energy_max(self) -> Array:
-        """Last knot energy [GeV]."""
-        return self.energies[-1]
+    def support(self) -> tuple[Array, Array]:
+        """(first knot, last knot) [GeV]."""
+        return self.energies[0], self.energies[-1]
 
-    def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
-        """∫_{max(E_low, E_0)}^{E_last} fn dΦ, panel-wise over the table intervals."""
-        lx, ly, p = self._power_law()
+    def panel_edges(self) -> Array:
+        """Panel edges [GeV] of the fold: every knot for K <= ``MAX_TABLE_PANELS`` intervals;
+        for finer tables, ``MAX_TABLE_PANELS``/2 knots at a uniform stride plus the
+        ``MAX_TABLE_PANELS``/2 knots with the largest kinks of the interpolant (change of
+        slope |Δp| · dΦ/dE · E, p the log-log exponent). The number of panels, hence nodes,
+        time and memory of every fold, does not grow with the table beyond that."""
+        e = self.energies
+        K = e.shape[0] - 1
+        if K <= MAX_TABLE_PANELS:
+            return e
+        half = MAX_TABLE_PANELS // 2
+        stride_idx = np.unique(np.round(np.linspace(0, K, half + 1)).astype(int))
+        _, ly, p = self._power_law()
+        score = jnp.abs(jnp.diff(p)) * jnp.exp(ly[1:]) * e[1:-1]  # interior knots 1..K-1
+        taken = np.zeros(K - 1, dtype=bool)
+        taken[stride_idx[(stride_idx > 0) & (stride_idx < K)] - 1] = True
+        score = jnp.where(jnp.asarray(taken), -1.0, score)
+        n_kink = min(MAX_TABLE_PANELS - (stride_idx.shape[0] - 1), K - 1 - int(taken.sum()))
+        kink_idx = jax.lax.top_k(jax.lax.stop_gradient(score), n_kink)[1] + 1
+        return jnp.sort(jnp.concatenate([e[stride_idx], e[kink_idx]]))
 
-        def dphi(k, E):
-            return jnp.exp(ly[k] + p[k] * (jnp.log(E) - lx[k]))
-
-        return _fold_panels(fn, dphi, E_low, self.energies, self.n_nodes)
+    @property
+    def nodes_per_panel(self) -> int:
+        return self.n_nodes
 
 
 class MonochromaticFlux(Flux):
@@ -499,8 +651,8 @@ class MonochromaticFlux(Flux):
         Default 0 and False.
 
     ``dphi_dE`` returns 0 everywhere (a delta has no finite density); use ``fold``/``total``.
-    ``fold(fn, E_low) = flux · fn(energy)`` if energy > E_low, else 0: the step in E_low is the
-    exact physics of a line (its derivative in E_low is 0 away from the line).
+    ``fold(fn, E_low) = flux · fn(energy)`` if energy > E_low, else 0 (one node, exact): the
+    step in E_low is the exact physics of a line (its derivative in E_low is 0 away from it).
     """
 
     energy: Array
@@ -524,14 +676,16 @@ class MonochromaticFlux(Flux):
         E = jnp.asarray(E)
         return jnp.zeros(E.shape, jnp.result_type(E, self.flux))
 
-    def energy_max(self) -> Array:
-        """The line energy [GeV]."""
-        return self.energy
+    def support(self) -> tuple[Array, Array]:
+        """(energy, energy): no continuum."""
+        return self.energy, self.energy
 
-    def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
-        """flux · fn(energy) if energy > E_low else 0."""
-        on = self.energy > E_low
-        return jax.tree.map(lambda v: jnp.where(on, self.flux * v, 0.0), fn(self.energy))
+    def lines(self) -> tuple[Array, Array]:
+        """The line: (energy[None], flux[None])."""
+        return self.energy[None], self.flux[None]
+
+    def has_continuum(self) -> bool:
+        return False
 
 
 class FluxSum(Flux):
@@ -579,13 +733,39 @@ class FluxSum(Flux):
         """Σ_components dΦ/dE [GeV^2] (all flavours together)."""
         return sum((c.dphi_dE(E) for c in self.parts[1:]), self.parts[0].dphi_dE(E))
 
+    def support(self) -> tuple[Array, Array]:
+        """(lowest, highest) support energy of the components [GeV]."""
+        los, his = zip(*(c.support() for c in self.parts), strict=True)
+        return jnp.min(jnp.stack(los)), jnp.max(jnp.stack(his))
+
+    def lines(self) -> tuple[Array, Array]:
+        e, f = zip(*(c.lines() for c in self.parts), strict=True)
+        return jnp.concatenate(e), jnp.concatenate(f)
+
+    def has_continuum(self) -> bool:
+        return any(c.has_continuum() for c in self.parts)
+
     def energy_max(self) -> Array:
         """Largest end point of the components [GeV]."""
         return jnp.max(jnp.stack([c.energy_max() for c in self.parts]))
 
-    def fold(self, fn: Callable[[Array], Any], E_low: ArrayLike = 0.0) -> Any:
-        """Σ_components fold(fn, E_low)."""
-        out = self.parts[0].fold(fn, E_low)
-        for c in self.parts[1:]:
-            out = jax.tree.map(jnp.add, out, c.fold(fn, E_low))
-        return out
+    def nodes(
+        self, E_low: ArrayLike = 0.0, breaks: ArrayLike | None = None, parts: str = "all"
+    ) -> tuple[Array, Array]:
+        """The components' nodes and weights, concatenated (all flavours together)."""
+        E, W = zip(*(c.nodes(E_low, breaks, parts) for c in self.parts), strict=True)
+        return jnp.concatenate(E), jnp.concatenate(W)
+
+    def fold(
+        self,
+        fn: Callable[[Array], Any],
+        E_low: ArrayLike = 0.0,
+        *,
+        breaks: ArrayLike | None = None,
+        batch_size: int | None = None,
+        parts: str = "all",
+    ) -> Any:
+        """Σ_components fold(fn, E_low) (all flavours together)."""
+        kw = {"breaks": breaks, "batch_size": batch_size, "parts": parts}
+        outs = [c.fold(fn, E_low, **kw) for c in self.parts]
+        return functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), outs)

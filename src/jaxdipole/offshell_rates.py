@@ -45,7 +45,8 @@ Sampling E_ν rather than folding each component on its Gauss–Legendre nodes s
 on an energy that contributes whatever the flux quadrature (a TabulatedFlux can have thousands
 of fold nodes; the reactor fold puts half its nodes below 1.8 MeV) and keeps the per-point
 error estimate of :func:`jaxdipole.phase_space.integrate`. Flux components need ``dphi_dE``
-and a known support: ReactorFlux, TabulatedFlux and MonochromaticFlux (and their sums).
+and ``support()`` (a continuum) or a single line (``lines()``), as every
+:class:`~jaxdipole.flux.Flux` of the package provides.
 
 Points come in ``lax.map`` batches (bounded memory; each batch is rematerialised under
 reverse-mode differentiation). The result is differentiable w.r.t. the couplings (the
@@ -67,7 +68,7 @@ from jax.typing import ArrayLike
 
 from ._checks import check_choice, concrete
 from .experiment import Experiment
-from .flux import Flux, MonochromaticFlux, ReactorFlux, TabulatedFlux
+from .flux import Flux
 from .kinematics import min_neutrino_energy
 from .matrix_elements import _check_options, squared_amplitude
 from .model import DipoleModel
@@ -117,16 +118,15 @@ class RadiativeMCResult(NamedTuple):
 
 # ------------------------------------------------------------------------------ E_ν sampling
 def _support(comp: Flux) -> tuple[Array, Array] | None:
-    """(lowest, highest) energy [GeV] of a continuous component; None for a line."""
-    if isinstance(comp, MonochromaticFlux):
+    """(lowest, highest) energy [GeV] of a continuous component; None for a single line."""
+    n_lines = comp.lines()[0].shape[0]
+    if not comp.has_continuum() and n_lines == 1:
         return None
-    if isinstance(comp, ReactorFlux):
-        return jnp.zeros_like(comp.e_max), comp.e_max
-    if isinstance(comp, TabulatedFlux):
-        return comp.energies[0], comp.energies[-1]
+    if comp.has_continuum() and n_lines == 0:
+        return comp.support()
     raise ValueError(
-        f"radiative_events_mc: flux component {type(comp).__name__} is not supported "
-        "(ReactorFlux, TabulatedFlux, MonochromaticFlux and sums of them are)"
+        f"radiative_events_mc: flux component {type(comp).__name__} has a continuum and lines, "
+        "or several lines: give them as separate components (a FluxSum)"
     )
 
 
@@ -219,7 +219,7 @@ def _component_sums(
     n_sp = len(nuclei)
     prox = counts * stacked.charge**2
     p_sp = (1.0 - _UNIFORM_MIX) * prox / jnp.sum(prox) + _UNIFORM_MIX / n_sp
-    line = isinstance(comp, MonochromaticFlux)
+    line = _support(comp) is None
     tables = None
     if not line:
         resonant = RESONANT_FRACTION if diagram_a else 0.0
@@ -241,8 +241,8 @@ def _component_sums(
         s = jnp.clip(jnp.searchsorted(P_sp, u[DIM + 1], side="right") - 1, 0, n_sp - 1)
         nuc = jax.tree.map(lambda x: x[s], stacked)
         if line:
-            E = comp.energy
-            w_E = jnp.where(comp.energy > _lowest_energy(exp, nuc), comp.flux, 0.0)
+            E, f_line = (v[0] for v in comp.lines())
+            w_E = jnp.where(E > _lowest_energy(exp, nuc), f_line, 0.0)
             cell, above = jnp.zeros((), jnp.int32), jnp.asarray(False)
         else:
             full, res, frac = jax.tree.map(lambda x: x[s], tables)

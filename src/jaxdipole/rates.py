@@ -73,7 +73,7 @@ from ._checks import check_choice, concrete
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
-from .flux import Flux, MonochromaticFlux
+from .flux import Flux
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
 from .nuclei import Nucleus
@@ -278,6 +278,10 @@ def fold_experiment(
     e_low: Callable[[Nucleus], ArrayLike] | ArrayLike = 0.0,
     per_nucleus: bool = False,
     components: tuple[Flux, ...] | None = None,
+    *,
+    breaks: Callable[[Nucleus], ArrayLike] | None = None,
+    batch_size: int | None = None,
+    parts: str = "all",
 ) -> Any:
     """T × Σ_components Σ_i N_i × ∫_{E ≥ e_low(nuc_i)} integrand(nuc_i, component, E) dΦ/dE dE.
 
@@ -296,6 +300,14 @@ def fold_experiment(
         ``len(exp.target.nuclei)`` (summed over flux components) instead of their sum.
     components : tuple of Flux, optional
         Fold only these components (default: all of ``exp.flux.components()``).
+    breaks : callable Nucleus -> (B,) array, optional
+        Neutrino energies [GeV] where the integrand has kinks, per species: extra panel edges
+        of each component's rule (:meth:`~jaxdipole.flux.Flux.nodes`).
+    batch_size : int, optional
+        Evaluate the integrand on chunks of this many energy nodes (``lax.map``) to bound
+        memory (default: all nodes at once).
+    parts : {"all", "continuum", "lines"}
+        Which part of each component to fold.
 
     Returns
     -------
@@ -320,7 +332,9 @@ def fold_experiment(
 
         def one(nuc, comp=comp):
             lo = e_low(nuc) if callable(e_low) else e_low
-            return comp.fold(functools.partial(_bind, integrand, nuc, comp), lo)
+            br = None if breaks is None else breaks(nuc)
+            fn = functools.partial(_bind, integrand, nuc, comp)
+            return comp.fold(fn, lo, breaks=br, batch_size=batch_size, parts=parts)
 
         vals = jax.vmap(one)(stacked)
         per = vals if per is None else jax.tree.map(jnp.add, per, vals)
@@ -367,6 +381,8 @@ def fold_recoil_window(
     per_nucleus: bool = False,
     n_nodes: int = N_NODES_RECOIL,
     sigma_window: Callable[[Nucleus, Flux, Array, Array, Array], Any] | None = None,
+    breaks: Callable[[Nucleus], ArrayLike] | None = None,
+    batch_size: int | None = None,
 ) -> Any:
     """T Σ_c Σ_i N_i ∫ dE dΦ_c/dE ∫_{W(E)} dE_R ε(E_R) dsigma(nuc_i, c, E, E_R) over the window.
 
@@ -390,6 +406,11 @@ def fold_recoil_window(
         ∫ dsigma dE_R over [max(E_R,min, lo), min(E_R,max, hi)] in closed form (``hi`` may be
         +inf; 0 for an empty range). Given, it replaces the ln E_R quadrature of the three
         pieces above the turn-on (``dsigma`` is still used across a resolution turn-on).
+    breaks : callable Nucleus -> (B,) array, optional
+        Neutrino energies [GeV] where ``dsigma``'s recoil integral has kinks of its own (e.g.
+        a photon bin edge meeting the end of the photon box), split as panel edges.
+    batch_size : int, optional
+        Chunk size of the neutrino-energy nodes (``lax.map``; default all at once).
 
     Returns
     -------
@@ -430,9 +451,11 @@ def fold_recoil_window(
     no_top = all(
         v is not None and np.all(np.isposinf(v)) for v in map(concrete, (E_R_hi, exp.recoil_max))
     )
+    fold_kw = {"breaks": breaks, "batch_size": batch_size}
     part_a = _fold_window_pieces(
-        exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window, 2 if no_top else 3
-    )
+        exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window, 2 if no_top else 3,
+        fold_kw,
+    )  # fmt: skip
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
     if not exp.smeared:  # built without resolution: no turn-on to add
         total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
@@ -443,8 +466,8 @@ def fold_recoil_window(
     T, w = recoil_nodes(exp, lower, t_hi, n_nodes, window=False)
     T, w = T[: 2 * n_nodes], w[: 2 * n_nodes]
     comps = exp.flux.components()
-    lines = tuple(c for c in comps if isinstance(c, MonochromaticFlux))
-    spectra = tuple(c for c in comps if not isinstance(c, MonochromaticFlux))
+    lines = tuple(c for c in comps if c.lines()[0].shape[0])
+    spectra = tuple(c for c in comps if c.has_continuum())
     parts = [part_a]
     if spectra:  # continuous spectra: ∫ dT ε(T) S(T), S(T) = ∫_{E_min(T)} dΦ dσ/dT smooth in T
 
@@ -455,7 +478,9 @@ def fold_recoil_window(
             def e_low(nuc):
                 return min_neutrino_energy(t, m, nuc.mass)
 
-            return fold_experiment(exp, integrand, e_low, per_nucleus, components=spectra)
+            return fold_experiment(
+                exp, integrand, e_low, per_nucleus, spectra, parts="continuum", **fold_kw
+            )
 
         vals = jax.vmap(spectrum_at)(T)
         parts.append(jax.tree.map(lambda v: jnp.tensordot(w, v, axes=1), vals))
@@ -471,14 +496,16 @@ def fold_recoil_window(
             return min_energy_for_window(m, nuc.mass, lower, t_hi)
 
         parts.append(
-            fold_experiment(exp, integrand_line, e_low_line, per_nucleus, components=lines)
+            fold_experiment(
+                exp, integrand_line, e_low_line, per_nucleus, lines, parts="lines", **fold_kw
+            )
         )
     total = functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), parts)
     return jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), total)
 
 
 def _fold_window_pieces(
-    exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None, n_pieces=3
+    exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None, n_pieces=3, fold_kw=None
 ):
     """Σ pieces (full − below a_cut − above b_cut) of the window fold; see fold_recoil_window.
     ``n_pieces=2`` drops the last piece (only for b_cut = +inf, where it is empty)."""
@@ -510,7 +537,7 @@ def _fold_window_pieces(
             )
             return bounds[k]
 
-        return fold_experiment(exp, integrand, e_low, per_nucleus)
+        return fold_experiment(exp, integrand, e_low, per_nucleus, **(fold_kw or {}))
 
     vals = jax.vmap(piece)(jnp.arange(n_pieces))
     return jax.tree.map(lambda v: exp.efficiency * (v[0] - jnp.sum(v[1:], axis=0)), vals)
