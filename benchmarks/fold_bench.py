@@ -84,7 +84,7 @@ def _child(case: str, arg: str) -> dict:
         nature, n_bins = arg.split()
 
         class Brute(jd.ReactorFlux):
-            def nodes(self, E_low=0.0, breaks=None, parts="all"):
+            def nodes(self, E_low=0.0, breaks=None, parts="all", n_per_panel=None):
                 edges = jnp.linspace(0.0, 1.0, 513) * self.e_max
                 t, w = (jnp.asarray(v) for v in gauss_legendre_unit(8))
                 a, b = edges[:-1], edges[1:]

@@ -135,7 +135,7 @@ class _BruteReactor(ReactorFlux):
     """The reactor flux on 512 uniform panels of 8 Gauss–Legendre nodes (square-root map at
     E_low), ignoring break points: converges on any kink, knows nothing of the photon box."""
 
-    def nodes(self, E_low=0.0, breaks=None, parts="all"):
+    def nodes(self, E_low=0.0, breaks=None, parts="all", n_per_panel=None):
         edges = jnp.linspace(0.0, 1.0, 513) * self.e_max
         t, w = (jnp.asarray(v) for v in gauss_legendre_unit(8))
         a, b = edges[:-1], edges[1:]

@@ -226,7 +226,11 @@ class Flux(eqx.Module):
         return self.dphi_dE(E)
 
     def nodes(
-        self, E_low: ArrayLike = 0.0, breaks: ArrayLike | None = None, parts: str = "all"
+        self,
+        E_low: ArrayLike = 0.0,
+        breaks: ArrayLike | None = None,
+        parts: str = "all",
+        n_per_panel: int | None = None,
     ) -> tuple[Array, Array]:
         """Quadrature (E [GeV], W [GeV^3]) with Σ W f(E) = ∫_{E ≥ E_low} f dΦ.
 
@@ -240,6 +244,9 @@ class Flux(eqx.Module):
             one panel of ``nodes_per_panel`` nodes, so B is static.
         parts : {"all", "continuum", "lines"}
             Which part of the flux (static).
+        n_per_panel : int, optional
+            Nodes per panel instead of ``nodes_per_panel`` (static): for callers whose breaks
+            leave only smooth panels.
 
         Returns
         -------
@@ -251,7 +258,7 @@ class Flux(eqx.Module):
         Es, Ws = [], []
         if self.has_continuum() and parts != "lines":
             edges = _with_breaks(jnp.asarray(self.panel_edges()), breaks)
-            E, W = _panel_nodes(E_low, edges, self.nodes_per_panel)
+            E, W = _panel_nodes(E_low, edges, n_per_panel or self.nodes_per_panel)
             Es.append(E)
             Ws.append(W * self._density(E))
         e_line, f_line = self.lines()
@@ -274,6 +281,7 @@ class Flux(eqx.Module):
         breaks: ArrayLike | None = None,
         batch_size: int | None = None,
         parts: str = "all",
+        n_per_panel: int | None = None,
     ) -> Any:
         """∫_{E ≥ E_low} fn(E) dΦ/dE dE (lines included).
 
@@ -292,12 +300,14 @@ class Flux(eqx.Module):
             the chunk, not by the number of nodes. Default: all nodes at once (``vmap``).
         parts : {"all", "continuum", "lines"}
             Fold only that part of the flux (static).
+        n_per_panel : int, optional
+            Nodes per panel instead of the flux's own rule (see :meth:`nodes`).
 
         Returns
         -------
         Same structure as ``fn``'s output, times GeV^3 (per area per time).
         """
-        E, W = self.nodes(E_low, breaks, parts)
+        E, W = self.nodes(E_low, breaks, parts, n_per_panel)
         return fold_nodes(fn, E, W, batch_size)
 
     def energy_max(self) -> Array:
@@ -750,10 +760,14 @@ class FluxSum(Flux):
         return jnp.max(jnp.stack([c.energy_max() for c in self.parts]))
 
     def nodes(
-        self, E_low: ArrayLike = 0.0, breaks: ArrayLike | None = None, parts: str = "all"
+        self,
+        E_low: ArrayLike = 0.0,
+        breaks: ArrayLike | None = None,
+        parts: str = "all",
+        n_per_panel: int | None = None,
     ) -> tuple[Array, Array]:
         """The components' nodes and weights, concatenated (all flavours together)."""
-        E, W = zip(*(c.nodes(E_low, breaks, parts) for c in self.parts), strict=True)
+        E, W = zip(*(c.nodes(E_low, breaks, parts, n_per_panel) for c in self.parts), strict=True)
         return jnp.concatenate(E), jnp.concatenate(W)
 
     def fold(
@@ -764,8 +778,14 @@ class FluxSum(Flux):
         breaks: ArrayLike | None = None,
         batch_size: int | None = None,
         parts: str = "all",
+        n_per_panel: int | None = None,
     ) -> Any:
         """Σ_components fold(fn, E_low) (all flavours together)."""
-        kw = {"breaks": breaks, "batch_size": batch_size, "parts": parts}
+        kw = {
+            "breaks": breaks,
+            "batch_size": batch_size,
+            "parts": parts,
+            "n_per_panel": n_per_panel,
+        }
         outs = [c.fold(fn, E_low, **kw) for c in self.parts]
         return functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), outs)

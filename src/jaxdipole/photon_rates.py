@@ -39,7 +39,6 @@ from .kinematics import recoil_range, threshold_energy
 from .model import DipoleModel
 from .radiative import (
     CHANNEL_CHOICES,
-    N_NODES_COS,
     _decay_factor,
     _groups,
     _node_state,
@@ -58,6 +57,11 @@ __all__ = ["photon_map", "photon_energy_spectrum", "photon_angle_spectrum", "rad
 
 #: Default Gauss–Legendre nodes per ln E_R panel for the photon spectra (smooth integrands).
 N_NODES_RECOIL_PHOTON = 16
+#: Neutrino-energy nodes per panel of a row's rule (panels are smooth between the breaks).
+N_NODES_PER_PANEL = 12
+#: Nodes in cos θ* per piece of one E_γ row (its interval is split where the photon cone
+#: touches a cos θ_γ edge; 6 give ~3e-5 per cell on a 20 × 10 map, 4 give 3e-4).
+N_NODES_COS_ROW = 6
 
 
 def _edges(name: str, edges: ArrayLike) -> Array:
@@ -86,7 +90,7 @@ def photon_map(
     channels="all",
     *,
     n_nodes: int = N_NODES_RECOIL_PHOTON,
-    n_nodes_cos: int = N_NODES_COS,
+    n_nodes_cos: int = N_NODES_COS_ROW,
     form_factor: bool | str = True,
     precise: bool = True,
 ) -> Array:
@@ -100,8 +104,10 @@ def photon_map(
     e_edges : increasing photon-energy bin edges [GeV]
     cos_edges : increasing cos θ_γ bin edges in [−1, 1] (θ_γ: photon angle to the beam)
     channels : "all" (default), "active", "sterile", or an active flavour 0/1/2
-    n_nodes : Gauss–Legendre nodes per ln E_R panel (static)
-    n_nodes_cos : nodes in cos θ* per piece (static)
+    n_nodes : Gauss–Legendre nodes per ln E_R panel (static; default 16). Single cells of
+        fine 2-D maps converge slowly in it (see Notes): 16 / 32 / 64 nodes give ~6 % / 1.5 % /
+        0.2 % per cell on a 20 × 10 map; E_γ rows, cos θ_γ columns and totals do not need more.
+    n_nodes_cos : nodes in cos θ* per piece (static; default 6, ~3e-5 per cell)
     precise : bool
         True (default): :func:`jaxdipole.rates.fold_recoil_window`, which removes the kinks in
         E_ν where the threshold starts to cut the kinematic recoil range (~1e-10 accuracy,
@@ -123,8 +129,10 @@ def photon_map(
     brute-force rule), totals ~1e-15 of :func:`~jaxdipole.rates.primakoff_events`. With one
     cos θ_γ bin covering [−1, 1] (known when the edges and the acceptance are concrete) the
     E_γ fractions are the exact ramp CDF. Single cells of 2-D maps with several cos θ_γ bins
-    are still limited by the recoil quadrature (the photon cone touching a cos θ_γ edge kinks
-    the integrand in E_R): a few per cent on fine maps, while both marginals hold ~1e-5.
+    are still limited by the recoil quadrature (where the photon cone at an E_γ edge touches a
+    cos θ_γ edge the integrand has a (θ_N − θ_0)^{3/2} kink in E_R): a few per cent on fine
+    maps at the defaults (raise ``n_nodes``), while both marginals hold ~1e-5. The angular
+    spectrum alone (one E_γ row) holds ~4e-5 per bin with 40 cos θ_γ bins.
     Memory: rows and neutrino-energy nodes are accumulated in chunks of about 4 × 10⁶
     elements, independent of the number of flux nodes or bins.
     """
@@ -133,8 +141,17 @@ def photon_map(
     energy_only = _all_angles(exp, cos_edges)
     return _photon_map(
         model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor, precise,
-        energy_only,
+        energy_only, _photon_groups(model, channels),
     )  # fmt: skip
+
+
+def _photon_groups(model: DipoleModel, channels) -> tuple[int, ...]:
+    """Photon groups (0 active, 1 sterile) whose box ends split the E_ν rule: those the
+    selection uses, without the sterile one when μ_NN' is known (concrete) to be 0."""
+    mu_p = concrete(model.mu_prime)
+    sterile = channels in ("all", "sterile") and (mu_p is None or bool(np.any(mu_p != 0)))
+    active = channels != "sterile"
+    return tuple(i for i, on in ((0, active), (1, sterile)) if on)
 
 
 def _all_angles(exp: Experiment, cos_edges: Array) -> bool:
@@ -154,7 +171,7 @@ def _all_angles(exp: Experiment, cos_edges: Array) -> bool:
 _CHUNK_ELEMENTS = 1 << 22
 
 
-def _box_end_energies(model, nuc, e, channels):
+def _box_end_energies(model, nuc, e, groups):
     """Neutrino energies [GeV] where a photon energy ``e`` [GeV] meets an end of the photon box
     of the N (one per photon group of the selection), i.e. where the content of an E_γ bin
     with edge ``e`` is kinked in E_ν; +inf where it never does.
@@ -167,7 +184,7 @@ def _box_end_energies(model, nuc, e, channels):
     m, M = model.m_N, nuc.mass
     out = []
     for idx, (_, omega, _) in enumerate(_groups(model, "all")):
-        if channels != "all" and (idx == 1) != (channels == "sterile"):
+        if idx not in groups:
             continue  # a group the selection does not use
         x = e * m / jnp.where(omega > 0, omega, 1.0)
         ok = (x > 0) & (omega > 0)
@@ -185,7 +202,7 @@ def _box_end_energies(model, nuc, e, channels):
 @eqx.filter_jit
 def _photon_map(
     model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor, precise,
-    energy_only,
+    energy_only, groups,
 ):  # fmt: skip
     """Compiled body of :func:`photon_map` (arrays traced; channels and node counts static).
 
@@ -225,14 +242,13 @@ def _photon_map(
             return jax.vmap(lambda t: node_values(nuc, comp, E, t))(T)
 
         def breaks(nuc):
-            return jnp.concatenate(
-                [_box_end_energies(model, nuc, e, channels) for e in (e_lo, e_hi)]
-            )
+            return jnp.concatenate([_box_end_energies(model, nuc, e, groups) for e in (e_lo, e_hi)])
 
         if precise:
             out = fold_recoil_window(
-                exp, dsigma, m, n_nodes=n_nodes, breaks=breaks, batch_size=node_batch
-            )
+                exp, dsigma, m, n_nodes=n_nodes, breaks=breaks, batch_size=node_batch,
+                n_per_panel=N_NODES_PER_PANEL,
+            )  # fmt: skip
         else:
 
             def integrand(nuc, comp, E):
@@ -243,7 +259,10 @@ def _photon_map(
             def e_low(nuc):
                 return min_energy_for_window(m, nuc.mass, recoil_window_lower(exp), exp.recoil_max)
 
-            out = fold_experiment(exp, integrand, e_low, breaks=breaks, batch_size=node_batch)
+            out = fold_experiment(
+                exp, integrand, e_low, breaks=breaks, batch_size=node_batch,
+                n_per_panel=N_NODES_PER_PANEL,
+            )  # fmt: skip
         return out[0]  # (n_c,)
 
     rows = jax.lax.map(row, (e_edges[:-1], e_edges[1:]), batch_size=row_batch)
