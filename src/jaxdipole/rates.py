@@ -282,6 +282,7 @@ def fold_experiment(
     breaks: Callable[[Nucleus], ArrayLike] | None = None,
     batch_size: int | None = None,
     parts: str = "all",
+    n_per_panel: int | None = None,
 ) -> Any:
     """T × Σ_components Σ_i N_i × ∫_{E ≥ e_low(nuc_i)} integrand(nuc_i, component, E) dΦ/dE dE.
 
@@ -308,6 +309,8 @@ def fold_experiment(
         memory (default: all nodes at once).
     parts : {"all", "continuum", "lines"}
         Which part of each component to fold.
+    n_per_panel : int, optional
+        Nodes per panel of each component's rule instead of its own (static).
 
     Returns
     -------
@@ -334,7 +337,9 @@ def fold_experiment(
             lo = e_low(nuc) if callable(e_low) else e_low
             br = None if breaks is None else breaks(nuc)
             fn = functools.partial(_bind, integrand, nuc, comp)
-            return comp.fold(fn, lo, breaks=br, batch_size=batch_size, parts=parts)
+            return comp.fold(
+                fn, lo, breaks=br, batch_size=batch_size, parts=parts, n_per_panel=n_per_panel
+            )
 
         vals = jax.vmap(one)(stacked)
         per = vals if per is None else jax.tree.map(jnp.add, per, vals)
@@ -383,6 +388,8 @@ def fold_recoil_window(
     sigma_window: Callable[[Nucleus, Flux, Array, Array, Array], Any] | None = None,
     breaks: Callable[[Nucleus], ArrayLike] | None = None,
     batch_size: int | None = None,
+    n_per_panel: int | None = None,
+    upper_cut: bool | None = None,
 ) -> Any:
     """T Σ_c Σ_i N_i ∫ dE dΦ_c/dE ∫_{W(E)} dE_R ε(E_R) dsigma(nuc_i, c, E, E_R) over the window.
 
@@ -411,6 +418,11 @@ def fold_recoil_window(
         a photon bin edge meeting the end of the photon box), split as panel edges.
     batch_size : int, optional
         Chunk size of the neutrino-energy nodes (``lax.map``; default all at once).
+    n_per_panel : int, optional
+        Neutrino-energy nodes per panel instead of each flux's own rule (static).
+    upper_cut : bool, optional
+        Whether the window has a top (static; default: False only when E_R_hi and
+        ``recoil_max`` are concrete +inf). Without one the third piece is left out.
 
     Returns
     -------
@@ -448,10 +460,8 @@ def fold_recoil_window(
     # (a) recoils above the turn-on, T >= E_thr + 6σ (E_thr for σ = 0): three smooth pieces
     a_cut = jnp.maximum(lo_bin, thr + s6)
     # no upper cut known in Python (recoil_max and E_R_hi concrete +inf): the third piece is empty
-    no_top = all(
-        v is not None and np.all(np.isposinf(v)) for v in map(concrete, (E_R_hi, exp.recoil_max))
-    )
-    fold_kw = {"breaks": breaks, "batch_size": batch_size}
+    no_top = not (_has_upper_cut(exp, E_R_hi) if upper_cut is None else upper_cut)
+    fold_kw = {"breaks": breaks, "batch_size": batch_size, "n_per_panel": n_per_panel}
     part_a = _fold_window_pieces(
         exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window, 2 if no_top else 3,
         fold_kw,
@@ -563,6 +573,42 @@ def primakoff_window_events(
     """
 
     check_choice("method", method, ("auto", "series", "quadrature"))
+    applies = _closed_form_applies(exp, form_factor)
+    if method == "series" and applies is False:
+        raise ValueError(_SERIES_MSG)
+    # the choice, static where it is known now: True series, False quadrature, None at run time
+    choice = False if method == "quadrature" else (applies if isinstance(applies, bool) else None)
+    lo, hi = _bounds(E_R_lo, E_R_hi)
+    upper = _has_upper_cut(exp, E_R_hi)
+    return _primakoff_window(
+        model, exp, lo, hi, per_nucleus, n_nodes, form_factor, method, choice, upper
+    )
+
+
+_SERIES_MSG = (
+    "method='series': q r_n > 6 at the flux end point for a target species (the "
+    "form-factor series does not apply); use method='auto' or 'quadrature'"
+)
+
+
+def _bounds(E_R_lo: ArrayLike, E_R_hi: ArrayLike) -> tuple[Array, Array]:
+    """Recoil bounds as arrays (traced, not static, under the compiled cores)."""
+    lo, hi = jnp.asarray(E_R_lo), jnp.asarray(E_R_hi)
+    dt = jnp.result_type(lo, hi, float)
+    return lo.astype(dt), hi.astype(dt)
+
+
+def _has_upper_cut(exp: Experiment, E_R_hi: ArrayLike) -> bool:
+    """False only when recoil_max and E_R_hi are concrete +inf (the window has no top)."""
+    vals = [concrete(v) for v in (E_R_hi, exp.recoil_max)]
+    return not all(v is not None and np.all(np.isposinf(v)) for v in vals)
+
+
+@eqx.filter_jit
+def _primakoff_window(
+    model, exp, E_R_lo, E_R_hi, per_nucleus, n_nodes, form_factor, method, choice, upper
+):
+    """Compiled core of :func:`primakoff_window_events` (``choice``/``upper`` static)."""
 
     def dsigma(nuc, comp, E, T):
         return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor)
@@ -580,22 +626,15 @@ def primakoff_window_events(
             per_nucleus=per_nucleus,
             n_nodes=n_nodes,
             sigma_window=sigma_window if closed_form else None,
+            upper_cut=upper,
         )
 
-    applies = _closed_form_applies(exp, form_factor)
-    if method == "quadrature":
-        return fold(False)
+    if choice is not None:
+        return fold(choice)
+    applies = _closed_form_applies(exp, form_factor)  # traced: decided at run time
     if method == "auto":
         return _choose(applies, lambda: fold(True), lambda: fold(False))
-    msg = (
-        "method='series': q r_n > 6 at the flux end point for a target species (the "
-        "form-factor series does not apply); use method='auto' or 'quadrature'"
-    )
-    if isinstance(applies, bool):
-        if not applies:
-            raise ValueError(msg)
-        return fold(True)
-    return eqx.error_if(fold(True), ~applies, msg)
+    return eqx.error_if(fold(True), ~applies, _SERIES_MSG)
 
 
 def _closed_form_applies(exp: Experiment, form_factor: bool | str):
@@ -678,7 +717,14 @@ def recoil_spectrum(
     (use ``jax.vmap`` for grids); 0 for E_R <= 0. ``apply_efficiency=False`` omits ε (the
     spectrum produced in the target). Multiply by ``u.keV`` for events per keV.
     """
-    E_R = jnp.asarray(E_R)
+    return _recoil_spectrum(
+        model, exp, jnp.asarray(E_R), apply_efficiency, per_nucleus, form_factor
+    )
+
+
+@eqx.filter_jit
+def _recoil_spectrum(model, exp, E_R, apply_efficiency, per_nucleus, form_factor):
+    """Compiled core of :func:`recoil_spectrum`."""
     pos = E_R > 0
     T = jnp.where(pos, E_R, 1.0)
 
@@ -731,13 +777,23 @@ def cevns_window_events(
 ) -> Array:
     """Expected SM CEvNS events with true recoil energy in [E_R_lo, E_R_hi] [GeV] (window and
     efficiency of the experiment applied)."""
+    lo, hi = _bounds(E_R_lo, E_R_hi)
+    upper = _has_upper_cut(exp, E_R_hi)
+    s2w = jnp.asarray(sin2_theta_w)
+    return _cevns_window(exp, lo, hi, per_nucleus, n_nodes, form_factor, s2w, upper)
+
+
+@eqx.filter_jit
+def _cevns_window(exp, E_R_lo, E_R_hi, per_nucleus, n_nodes, form_factor, sin2_theta_w, upper):
+    """Compiled core of :func:`cevns_window_events`."""
 
     def dsigma(nuc, comp, E, T):
         return cevns_dsigma_dER(nuc, E, T, form_factor, sin2_theta_w)
 
     return fold_recoil_window(
-        exp, dsigma, 0.0, E_R_lo, E_R_hi, per_nucleus=per_nucleus, n_nodes=n_nodes
-    )
+        exp, dsigma, 0.0, E_R_lo, E_R_hi, per_nucleus=per_nucleus, n_nodes=n_nodes,
+        upper_cut=upper,
+    )  # fmt: skip
 
 
 def cevns_events(
@@ -776,7 +832,13 @@ def cevns_recoil_spectrum(
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
     """SM CEvNS recoil spectrum dN/dE_R [events per GeV] at true recoil E_R [GeV] (scalar)."""
-    E_R = jnp.asarray(E_R)
+    args = (apply_efficiency, per_nucleus, form_factor, jnp.asarray(sin2_theta_w))
+    return _cevns_recoil_spectrum(exp, jnp.asarray(E_R), *args)
+
+
+@eqx.filter_jit
+def _cevns_recoil_spectrum(exp, E_R, apply_efficiency, per_nucleus, form_factor, sin2_theta_w):
+    """Compiled core of :func:`cevns_recoil_spectrum`."""
     pos = E_R > 0
     T = jnp.where(pos, E_R, 1.0)
 
