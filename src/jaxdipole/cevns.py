@@ -10,7 +10,6 @@ with the low-energy sin²θ_W(0) = 0.23857 and the Helm shape for the weak charg
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
@@ -70,16 +69,19 @@ def cevns_sigma(
     """SM CEvNS total cross section [GeV^-2] for recoils above ``recoil_threshold`` [GeV].
 
     Gauss–Legendre in E_R on [E_thr, E_R_max] (the threshold is an integration bound, so the
-    result is differentiable in it); 0 when E_thr >= E_R_max.
+    result is differentiable in it); 0 when E_thr >= E_R_max. Elementwise: the result has the
+    broadcast shape of E_nu, recoil_threshold and sin2_theta_w (the same per point under
+    ``jax.vmap`` as for the array call).
     """
     check_nonnegative("E_nu", E_nu, "GeV")
     check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
-    E = jnp.asarray(E_nu)
-    lo = jnp.asarray(recoil_threshold)
+    E, lo, s2w = jnp.broadcast_arrays(
+        jnp.asarray(E_nu), jnp.asarray(recoil_threshold), jnp.asarray(sin2_theta_w)
+    )
     hi = cevns_max_recoil(E, nuc.mass)
     width = jnp.maximum(hi - lo, 0.0)
     dt = jnp.result_type(lo, width)
     x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
-    T = lo + width * x
-    f = jax.vmap(lambda t: cevns_dsigma_dER(nuc, E, t, form_factor, sin2_theta_w))(T)
-    return width * jnp.sum(w * f)
+    T = lo[..., None] + width[..., None] * x  # (..., n_nodes)
+    f = cevns_dsigma_dER(nuc, E[..., None], T, form_factor, s2w[..., None])
+    return width * jnp.sum(w * f, axis=-1)

@@ -33,28 +33,33 @@ def _sterile_factor(model: DipoleModel) -> float:
 
 
 def partial_widths(model: DipoleModel) -> Array:
-    """Partial widths [GeV] of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (4,).
+    """Partial widths [GeV] of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (..., 4).
 
-    For a Majorana N the active channels include both ν_β γ and ν̄_β γ.
+    For a Majorana N the active channels include both ν_β γ and ν̄_β γ. The leading axes are
+    the broadcast batch shape of the model's parameters (m_N, m_N_prime, mu_prime: (...),
+    mu: (..., 3)); () for an ordinary model.
     """
-    m = model.m_N
-    active = _majorana_factor(model) * model.mu**2 * m**3 / (16.0 * jnp.pi)
+    m = jnp.asarray(model.m_N)
+    active = _majorana_factor(model) * model.mu**2 * (m**3)[..., None] / (16.0 * jnp.pi)
     x = model.m_N_prime / m
     sterile = (
         _sterile_factor(model) * model.mu_prime**2 * m**3 * (1.0 - x * x) ** 3 / (16.0 * jnp.pi)
+    )[..., None]
+    batch = jnp.broadcast_shapes(active.shape[:-1], sterile.shape[:-1])
+    return jnp.concatenate(
+        [jnp.broadcast_to(active, (*batch, 3)), jnp.broadcast_to(sterile, (*batch, 1))], axis=-1
     )
-    return jnp.concatenate([active, sterile[None]])
 
 
 def decay_width(model: DipoleModel) -> Array:
-    """Total width Γ_tot of N [GeV] (sum over all radiative channels)."""
-    return jnp.sum(partial_widths(model))
+    """Total width Γ_tot of N [GeV] (sum over all radiative channels), shape (...)."""
+    return jnp.sum(partial_widths(model), axis=-1)
 
 
 def branching_ratios(model: DipoleModel) -> Array:
-    """Branching ratios of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (4,); all 0 if Γ_tot = 0."""
+    """Branching ratios of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (..., 4); all 0 if Γ_tot = 0."""
     g = partial_widths(model)
-    return safe_div(g, jnp.sum(g))
+    return safe_div(g, jnp.sum(g, axis=-1, keepdims=True))
 
 
 def lifetime(model: DipoleModel) -> Array:

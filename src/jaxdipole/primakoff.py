@@ -280,12 +280,31 @@ def _window_integral(E, m, M, f, kappa, A, B):
     return jnp.where(ok, val, 0.0), jnp.where(ok, th, 0.0)
 
 
+@jax.custom_batching.custom_vmap
+def _all_over_batch(pred: Array) -> Array:
+    """``jnp.all(pred)`` -- under ``jax.vmap`` over the batch axes too: an unbatched bool.
+
+    A ``lax.cond`` on it stays a branch under ``vmap`` (one branch runs, on the whole batch)
+    instead of becoming a select that runs both. Boolean in, boolean out: no tangents, so it
+    is transparent to jvp/grad (which never reach the custom_vmap rule).
+    """
+    return jnp.all(pred)
+
+
+@_all_over_batch.def_vmap
+def _all_over_batch_rule(axis_size, in_batched, pred):
+    del axis_size, in_batched
+    return _all_over_batch(pred), False  # recursion: reduces the outer vmap axes as well
+
+
 def _choose(pred, fast: Callable[[], Array], slow: Callable[[], Array]) -> Array:
-    """fast() if pred else slow(): decided in Python for a concrete pred, else by lax.cond."""
+    """fast() if pred holds everywhere else slow(): decided in Python for a concrete pred, else
+    by ``lax.cond`` on :func:`_all_over_batch` -- under ``jax.vmap`` one choice for the whole
+    batch (as for the array call), never both branches per element."""
     p = concrete(pred)
     if p is not None:
         return fast() if bool(np.all(p)) else slow()
-    return jax.lax.cond(jnp.all(pred), fast, slow)
+    return jax.lax.cond(_all_over_batch(pred), fast, slow)
 
 
 def _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor):
@@ -366,12 +385,15 @@ def primakoff_sigma(
         300 MeV on W184; 32 give ≤ 3e-10 where the closed form applies, 1e-7 at 300 MeV)
     method : "series" (closed form, :func:`primakoff_sigma_window`; relative error ≤ 1e-13
         while q r_n ≤ 6 at E_R_max), "quadrature" (Gauss–Legendre in ln E_R between
-        max(E_R_min, E_thr) and E_R_max), or "auto" (default): "series" if all energies are in
-        its range, else "quadrature". For a concrete E_nu the choice is made in Python; for a
-        traced one by ``lax.cond`` -- under ``jax.vmap`` over E_nu that evaluates both, so pass
-        the energies as one array (or method="series") for the fast path.
+        max(E_R_min, E_thr) and E_R_max), or "auto" (default): "series" if it applies to all
+        energies (:func:`series_in_range`), else "quadrature" for all. One decision per call:
+        in Python for a concrete E_nu, else by a ``lax.cond`` on the whole array -- and under
+        ``jax.vmap`` on the whole batch, so a vmapped scalar call runs one branch, as fast as
+        the array call and with its values (a point's value thus depends on the other points
+        only through this choice; the two methods agree to ~1e-12 with 64 nodes).
 
-    Exactly 0 below threshold; differentiable in every float argument, including the threshold.
+    Exactly 0 below threshold; differentiable in every float argument, including the threshold
+    (under jit, vmap, grad, jacfwd and jacrev).
     """
     _check_inputs(E_nu, None, flavour)
     check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
