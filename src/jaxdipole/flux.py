@@ -162,18 +162,29 @@ def _with_breaks(edges: Array, breaks: ArrayLike | None) -> Array:
     return jnp.sort(jnp.concatenate([edges, br]))
 
 
-def _apply(fn: Callable, E: Array, batch_size: int | None) -> Any:
-    """fn at every node: one vmap, or lax.map over chunks of ``batch_size`` nodes."""
-    if batch_size is None or batch_size >= E.shape[0]:
-        return jax.vmap(fn)(E)
-    return jax.lax.map(fn, E, batch_size=batch_size)
+def chunked_map(fn: Callable, xs: Any, batch_size: int | None) -> Any:
+    """``fn`` over the leading axis of the pytree ``xs``: one ``vmap`` if ``batch_size`` is None
+    or covers it, else ``lax.map`` over chunks of at most ``batch_size`` (padded with copies
+    of the last element to equal chunks, so that one body is compiled; padding sliced off)."""
+    n = jax.tree.leaves(xs)[0].shape[0]
+    if batch_size is None or batch_size >= n:
+        return jax.vmap(fn)(xs)
+    n_chunks = -(-n // batch_size)
+    b = -(-n // n_chunks)  # equal chunks of b <= batch_size
+    pad = n_chunks * b - n
+
+    def padded(x):
+        return jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]) if pad else x
+
+    out = jax.lax.map(fn, jax.tree.map(padded, xs), batch_size=b)
+    return jax.tree.map(lambda v: v[:n], out)
 
 
 def fold_nodes(fn: Callable, E: Array, W: Array, batch_size: int | None = None) -> Any:
     """Σ_k W_k fn(E_k) for a pytree-valued ``fn`` of a scalar energy (the fold of a flux on
     the nodes and weights of :meth:`Flux.nodes`). ``batch_size``: evaluate ``fn`` on chunks of
     that many nodes (``lax.map``) to bound memory; default all at once (``vmap``)."""
-    vals = _apply(fn, E, batch_size)
+    vals = chunked_map(fn, E, batch_size)
     return jax.tree.map(lambda v: jnp.tensordot(W.astype(v.dtype), v, axes=1), vals)
 
 
@@ -311,8 +322,12 @@ class Flux(eqx.Module):
         return fold_nodes(fn, E, W, batch_size)
 
     def energy_max(self) -> Array:
-        """Largest neutrino energy [GeV] with non-zero flux (lines included)."""
-        hi = jnp.asarray(self.support()[1])
+        """Largest neutrino energy [GeV] with non-zero flux (lines included; +inf for a flux
+        that does not define its support)."""
+        try:
+            hi = jnp.asarray(self.support()[1])
+        except ValueError:  # support unknown: no end point
+            return jnp.asarray(jnp.inf)
         e_line = self.lines()[0]
         return jnp.maximum(hi, jnp.max(e_line)) if e_line.shape[0] else hi
 
@@ -781,11 +796,9 @@ class FluxSum(Flux):
         n_per_panel: int | None = None,
     ) -> Any:
         """Σ_components fold(fn, E_low) (all flavours together)."""
-        kw = {
-            "breaks": breaks,
-            "batch_size": batch_size,
-            "parts": parts,
-            "n_per_panel": n_per_panel,
-        }
+        opts = {"breaks": breaks, "batch_size": batch_size, "n_per_panel": n_per_panel}
+        kw = {k: v for k, v in opts.items() if v is not None}  # plain fold(fn, E_low) works
+        if parts != "all":
+            kw["parts"] = parts
         outs = [c.fold(fn, E_low, **kw) for c in self.parts]
         return functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), outs)

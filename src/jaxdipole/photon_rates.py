@@ -35,6 +35,7 @@ from jax.typing import ArrayLike
 
 from ._checks import check_choice, concrete
 from .experiment import Experiment
+from .flux import chunked_map
 from .kinematics import recoil_range, threshold_energy
 from .model import DipoleModel
 from .radiative import (
@@ -265,7 +266,7 @@ def _photon_map(
             )  # fmt: skip
         return out[0]  # (n_c,)
 
-    rows = jax.lax.map(row, (e_edges[:-1], e_edges[1:]), batch_size=row_batch)
+    rows = chunked_map(row, (e_edges[:-1], e_edges[1:]), row_batch)
     return exp.photon_efficiency * rows
 
 

@@ -337,9 +337,13 @@ def fold_experiment(
             lo = e_low(nuc) if callable(e_low) else e_low
             br = None if breaks is None else breaks(nuc)
             fn = functools.partial(_bind, integrand, nuc, comp)
-            return comp.fold(
-                fn, lo, breaks=br, batch_size=batch_size, parts=parts, n_per_panel=n_per_panel
-            )
+            # only the options in use: a flux that overrides fold() with the plain
+            # (fn, E_low) signature still folds where none is needed
+            opts = {"breaks": br, "batch_size": batch_size, "n_per_panel": n_per_panel}
+            kw = {k: v for k, v in opts.items() if v is not None}
+            if parts != "all":
+                kw["parts"] = parts
+            return comp.fold(fn, lo, **kw)
 
         vals = jax.vmap(one)(stacked)
         per = vals if per is None else jax.tree.map(jnp.add, per, vals)
