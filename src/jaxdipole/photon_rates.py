@@ -34,9 +34,11 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, concrete
+from ._math import safe_div, safe_sqrt
+from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
 from .flux import chunked_map
-from .kinematics import recoil_range, threshold_energy
+from .kinematics import n_kinematics, recoil_range, threshold_energy
 from .model import DipoleModel
 from .radiative import (
     CHANNEL_CHOICES,
@@ -44,6 +46,7 @@ from .radiative import (
     _groups,
     _node_state,
     binned_node_values,
+    photon_bin_fractions,
     photon_energy_fractions,
 )
 from .rates import (
@@ -105,17 +108,18 @@ def photon_map(
     e_edges : increasing photon-energy bin edges [GeV]
     cos_edges : increasing cos θ_γ bin edges in [−1, 1] (θ_γ: photon angle to the beam)
     channels : "all" (default), "active", "sterile", or an active flavour 0/1/2
-    n_nodes : Gauss–Legendre nodes per ln E_R panel (static; default 16). Single cells of
-        fine 2-D maps converge slowly in it (see Notes): 16 / 32 / 64 nodes give ~6 % / 1.5 % /
-        0.2 % per cell on a 20 × 10 map; E_γ rows, cos θ_γ columns and totals do not need more.
+    n_nodes : Gauss–Legendre nodes per ln E_R panel (static; default 16) of the E_γ-only
+        spectra, the resolution turn-on and ``precise=False``. With ``precise=False`` single
+        cells of 2-D maps converge slowly in it (16 / 32 / 64 nodes: ~6 % / 1.5 % / 0.2 % per
+        cell on a 20 × 10 map); E_γ rows, cos θ_γ columns and totals do not need more.
     n_nodes_cos : nodes in cos θ* per piece (static; default 6, ~3e-5 per cell)
     precise : bool
         True (default): :func:`jaxdipole.rates.fold_recoil_window`, which removes the kinks in
         E_ν where the threshold starts to cut the kinematic recoil range (~1e-10 accuracy,
         exact threshold derivatives). False: one recoil quadrature per neutrino energy
-        (:func:`jaxdipole.rates.recoil_nodes`): ~3× cheaper to run and to compile, ~1e-4
-        relative accuracy in values and a few % in derivatives w.r.t. the recoil threshold
-        (the kink moves through the fixed nodes) -- for fast forward scans.
+        (:func:`jaxdipole.rates.recoil_nodes`): cheaper to run and to compile, ~1e-4 relative
+        accuracy in E_γ rows and totals, a few % in single 2-D cells and in derivatives w.r.t.
+        the recoil threshold (the kink moves through the fixed nodes) -- for fast scans.
 
     Returns
     -------
@@ -129,11 +133,10 @@ def photon_map(
     with 50 keV bins at the defaults (reactor chain, Dirac and Majorana, against a 4096-node
     brute-force rule), totals ~1e-15 of :func:`~jaxdipole.rates.primakoff_events`. With one
     cos θ_γ bin covering [−1, 1] (known when the edges and the acceptance are concrete) the
-    E_γ fractions are the exact ramp CDF. Single cells of 2-D maps with several cos θ_γ bins
-    are still limited by the recoil quadrature (where the photon cone at an E_γ edge touches a
-    cos θ_γ edge the integrand has a (θ_N − θ_0)^{3/2} kink in E_R): a few per cent on fine
-    maps at the defaults (raise ``n_nodes``), while both marginals hold ~1e-5. The angular
-    spectrum alone (one E_γ row) holds ~4e-5 per bin with 40 cos θ_γ bins.
+    E_γ fractions are the exact ramp CDF. In 2-D cells the recoil integral of each cos θ_γ
+    edge's cumulative fraction is split where the photon cone at a row edge touches that edge
+    (there it has (θ_N − θ_0)^{3/2} kinks), ``N_NODES_CELL_PANEL`` = 12 ln E_R nodes per
+    panel: ~3e-4 per cell on a 20 × 10 map (against a 1024-node recoil rule).
     Memory: rows and neutrino-energy nodes are accumulated in chunks of about 4 × 10⁶
     elements, independent of the number of flux nodes or bins.
     """
@@ -168,8 +171,10 @@ def _all_angles(exp: Experiment, cos_edges: Array) -> bool:
 
 
 #: Budget (array elements) of one chunk of the photon fold: E_γ rows and neutrino-energy nodes
-#: are accumulated in chunks (``lax.map``) so that no intermediate exceeds about this size.
-_CHUNK_ELEMENTS = 1 << 22
+#: are accumulated in chunks (``lax.map``) so that the live intermediates, estimated as
+#: ``_LIVE_ARRAYS`` arrays of the node grid's size, stay below about this many elements.
+_CHUNK_ELEMENTS = 1 << 24
+_LIVE_ARRAYS = 16
 
 
 def _box_end_energies(model, nuc, e, groups):
@@ -219,8 +224,12 @@ def _photon_map(
     m = model.m_N
     n_c = cos_edges.shape[0] - 1
     n_species = len(exp.target.nuclei)
-    # elements per neutrino-energy node: pieces × recoil nodes × cos edges × cos θ* nodes
-    per_node = 3 * 3 * n_nodes * (1 if energy_only else (n_c + 1) * 3 * n_nodes_cos) * n_species
+    # elements per neutrino-energy node: pieces × recoil nodes (× cos edges × cos θ* nodes)
+    if energy_only or not precise:
+        per_node = 3 * n_nodes * (1 if energy_only else (n_c + 1) * 3 * n_nodes_cos)
+    else:  # split recoil panels per cos edge, the cumulative fraction on [-1, c] each
+        per_node = 3 * (n_c + 1) * (1 + 4 * len(groups)) * N_NODES_CELL_PANEL * 6 * n_nodes_cos
+    per_node *= n_species * _LIVE_ARRAYS
     node_batch = max(1, _CHUNK_ELEMENTS // per_node)
     n_e_nodes = 256  # typical nodes per row (panels × nodes per panel), for the row chunks
     row_batch = max(1, _CHUNK_ELEMENTS // (per_node * min(node_batch, n_e_nodes)))
@@ -246,9 +255,16 @@ def _photon_map(
             return jnp.concatenate([_box_end_energies(model, nuc, e, groups) for e in (e_lo, e_hi)])
 
         if precise:
+
+            def cells(nuc, comp, E, lo, hi):  # recoil integral split at the cone touchings
+                return _row_cells(
+                    model, nuc, comp, E, lo, hi, pair, cos_edges, form_factor, decay_length,
+                    channels, groups, n_nodes_cos,
+                )[None, :]  # fmt: skip
+
             out = fold_recoil_window(
                 exp, dsigma, m, n_nodes=n_nodes, breaks=breaks, batch_size=node_batch,
-                n_per_panel=N_NODES_PER_PANEL,
+                n_per_panel=N_NODES_PER_PANEL, sigma_window=None if energy_only else cells,
             )  # fmt: skip
         else:
 
@@ -268,6 +284,85 @@ def _photon_map(
 
     rows = chunked_map(row, (e_edges[:-1], e_edges[1:]), row_batch)
     return exp.photon_efficiency * rows
+
+
+#: ln E_R nodes per panel of a 2-D cell's recoil integral (panels end where the photon cone at
+#: an E_γ edge touches the cos θ_γ edge, so each panel is smooth).
+N_NODES_CELL_PANEL = 12
+
+
+def _recoil_at_cos(E, m, M, c):
+    """Recoil energy [GeV] at which the N goes at cos θ_N = c to the beam (fixed E_ν [GeV]):
+    T = (2E² − m² − 2E k c)/(2(E + M)) with k = |k_N|(T), three fixed-point steps (T ≪ E)."""
+    T = jnp.zeros_like(E * c)
+    for _ in range(3):
+        E_N = E - T
+        k = safe_sqrt((E_N - m) * (E_N + m))
+        T = (2.0 * E * E - m * m - 2.0 * E * k * c) / (2.0 * (E + M))
+    return T
+
+
+def _row_cells(
+    model, nuc, comp, E, lo, hi, e_pair, cos_edges, form_factor, decay_length, channels, groups,
+    n_nodes_cos,
+):  # fmt: skip
+    """∫ dE_R over [max(E_R,min, lo), min(E_R,max, hi)] of the node values of one E_γ row,
+    per cos θ_γ bin, shape (n_c,) [GeV^-2].
+
+    For each cos θ_γ edge c the cumulative fraction F(c) is integrated over E_R on panels that
+    end where the photon cone at a row edge touches c: the N angle θ_N = θ_c ∓ α(t), with α the
+    lab photon–N angle at the row's cos θ* ends t (cos θ_N = c cos α ± sin θ_c sin α); there
+    F has (θ_N − θ_0)^{3/2} kinks that a fixed recoil rule converges on slowly.
+    """
+    m, M = model.m_N, nuc.mass
+    e_min, e_max = recoil_range(E, m, M)
+    a = jnp.maximum(e_min, lo)
+    b = jnp.minimum(e_max, hi)
+    ok = (b > a) & (a > 0)
+    a_s = jnp.where(ok, a, 1.0)
+    b_s = jnp.where(ok, b, 2.0)
+    E_N, k, _ = n_kinematics(E, a_s, m, M)
+    beta = safe_div(k, E_N)
+    gam_inv = safe_sqrt((1.0 - beta) * (1.0 + beta))
+    touch_cos = []  # cos α and sin α at the row's cos θ* ends, per photon group
+    for idx, (_, omega, _) in enumerate(_groups(model, "all")):
+        if idx not in groups:
+            continue
+        x = e_pair * m / jnp.where(omega > 0, omega, 1.0)
+        t = jnp.clip(safe_div(x - E_N, k), -1.0, 1.0)
+        one_bt = 1.0 + beta * t
+        touch_cos.append(((t + beta) / one_bt, gam_inv * safe_sqrt((1.0 - t) * (1.0 + t)) / one_bt))
+    cos_a = jnp.concatenate([v[0] for v in touch_cos])
+    sin_a = jnp.concatenate([v[1] for v in touch_cos])
+    gx, gw = (jnp.asarray(v, jnp.result_type(a_s)) for v in gauss_legendre_unit(N_NODES_CELL_PANEL))
+
+    def node_cdf(T, c):
+        dsig, E_n, k_n, cos_N, P_L, P_T = _node_state(model, nuc, E, T, comp.flavour, form_factor)
+        pdec = _decay_factor(model, E_n, decay_length)
+        out = 0.0
+        for w, omega, a_pw in _groups(model, channels):
+            frac = photon_bin_fractions(
+                E_n, k_n, cos_N, m, omega, a_pw * P_L, a_pw * P_T, e_pair,
+                jnp.stack([-jnp.ones_like(c), c]), n_nodes_cos,
+            )  # fmt: skip
+            out = out + w * frac[0, 0]
+        return dsig * pdec * out
+
+    def cdf(c):
+        s_c = safe_sqrt((1.0 - c) * (1.0 + c))
+        C = jnp.concatenate([c * cos_a + s_c * sin_a, c * cos_a - s_c * sin_a])
+        kinks = _recoil_at_cos(E, m, M, jnp.clip(C, -1.0, 1.0))
+        kinks = jnp.where(jnp.isfinite(kinks), kinks, b_s)
+        edges = jnp.sort(jnp.concatenate([jnp.stack([a_s, b_s]), jnp.clip(kinks, a_s, b_s)]))
+        la, lb = jnp.log(edges[:-1]), jnp.log(edges[1:])
+        L = (lb - la)[:, None]
+        T = jnp.exp(la[:, None] + L * gx)
+        W = gw * L * T
+        vals = jax.vmap(jax.vmap(lambda t: node_cdf(t, c)))(T)
+        return jnp.sum(W * vals)
+
+    F = jax.vmap(cdf)(cos_edges)
+    return jnp.where(ok, F[1:] - F[:-1], 0.0)
 
 
 def _energy_node_values(
@@ -290,8 +385,7 @@ def photon_energy_spectrum(
 
     The experiment's angular acceptance is applied; keyword arguments as :func:`photon_map`.
     """
-    cos_edges = jnp.stack([exp.photon_cos_min, exp.photon_cos_max])
-    return photon_map(model, exp, edges, cos_edges, channels, **kwargs)[:, 0]
+    return photon_map(model, exp, edges, _acceptance(exp), channels, **kwargs)[:, 0]
 
 
 def photon_angle_spectrum(
@@ -308,5 +402,13 @@ def photon_angle_spectrum(
 def radiative_events(model: DipoleModel, exp: Experiment, channels="all", **kwargs) -> Array:
     """Expected radiative (recoil + photon) events in the experiment's photon window."""
     e_edges = jnp.stack([exp.photon_energy_min, jnp.minimum(exp.photon_energy_max, 1e3)])
-    cos_edges = jnp.stack([exp.photon_cos_min, exp.photon_cos_max])
-    return photon_map(model, exp, e_edges, cos_edges, channels, **kwargs)[0, 0]
+    return photon_map(model, exp, e_edges, _acceptance(exp), channels, **kwargs)[0, 0]
+
+
+def _acceptance(exp: Experiment):
+    """The angular acceptance as cos θ_γ edges: a NumPy constant when concrete (so that the
+    all-angles case is recognised under an outer ``jit`` too), else a traced array."""
+    lo, hi = concrete(exp.photon_cos_min), concrete(exp.photon_cos_max)
+    if lo is not None and hi is not None:
+        return np.array([float(lo), float(hi)])
+    return jnp.stack([exp.photon_cos_min, exp.photon_cos_max])
