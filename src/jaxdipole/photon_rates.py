@@ -227,8 +227,8 @@ def _photon_map(
     # elements per neutrino-energy node: pieces × recoil nodes (× cos edges × cos θ* nodes)
     if energy_only or not precise:
         per_node = 3 * n_nodes * (1 if energy_only else (n_c + 1) * 3 * n_nodes_cos)
-    else:  # split recoil panels per cos edge, the cumulative fraction on [-1, c] each
-        per_node = 3 * (n_c + 1) * (1 + 4 * len(groups)) * N_NODES_CELL_PANEL * 6 * n_nodes_cos
+    else:  # split recoil panels per cos edge, the cumulative fraction below it at each node
+        per_node = 3 * (n_c + 1) * (1 + 4 * len(groups)) * N_NODES_CELL_PANEL * 3 * n_nodes_cos
     per_node *= n_species * _LIVE_ARRAYS
     node_batch = max(1, _CHUNK_ELEMENTS // per_node)
     n_e_nodes = 256  # typical nodes per row (panels × nodes per panel), for the row chunks
@@ -341,11 +341,11 @@ def _row_cells(
         pdec = _decay_factor(model, E_n, decay_length)
         out = 0.0
         for w, omega, a_pw in _groups(model, channels):
-            frac = photon_bin_fractions(
-                E_n, k_n, cos_N, m, omega, a_pw * P_L, a_pw * P_T, e_pair,
-                jnp.stack([-jnp.ones_like(c), c]), n_nodes_cos,
+            F = photon_bin_fractions(
+                E_n, k_n, cos_N, m, omega, a_pw * P_L, a_pw * P_T, e_pair, c[None],
+                n_nodes_cos, cumulative=True,
             )  # fmt: skip
-            out = out + w * frac[0, 0]
+            out = out + w * F[0, 0]
         return dsig * pdec * out
 
     def cdf(c):

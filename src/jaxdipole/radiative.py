@@ -142,6 +142,7 @@ def photon_bin_fractions(
     e_edges: ArrayLike,
     cos_edges: ArrayLike,
     n_nodes: int = N_NODES_COS,
+    cumulative: bool = False,
 ) -> Array:
     """Fraction of decays of one N with photons in each (E_γ, cos θ_γ) bin, shape (n_e, n_c).
 
@@ -155,6 +156,8 @@ def photon_bin_fractions(
     cos_edges : (n_c + 1,) increasing cos θ_γ bin edges in [−1, 1]
     n_nodes : Gauss–Legendre nodes per piece of cos θ* (each E_γ bin's cos θ* interval is split
         where the photon cone touches a cos θ_γ edge; the E_γ marginal is exact for any n)
+    cumulative : bool
+        Return instead the fractions with cos θ_γ below each edge, shape (n_e, n_c + 1) (static).
     """
     E_N, k, m, w = (jnp.asarray(x) for x in (E_N, k, m_N, omega))
     e_edges, cos_edges = jnp.asarray(e_edges), jnp.asarray(cos_edges)
@@ -204,6 +207,8 @@ def photon_bin_fractions(
         return out
 
     F = jax.vmap(cdf)(cos_edges)  # (n_c + 1, n_e)
+    if cumulative:
+        return jnp.where(w > 0, F.T, 0.0)
     frac = F[1:] - F[:-1]  # (n_c, n_e)
     return jnp.where(w > 0, frac.T, 0.0)
 
