@@ -139,8 +139,9 @@ def photon_map(
     panel after a smoothstep map: ~1.5e-4 per cell on a 20 × 10 map (16 nodes agree with a
     1024-node recoil rule to 3.5e-6). Cost: a 40 × 40 map ~20 s on 2 CPU cores (precise=False:
     ~2 s at a few % per cell), growing as rows × cos edges.
-    Memory: rows and neutrino-energy nodes are accumulated in chunks of about 4 × 10⁶
-    elements, independent of the number of flux nodes or bins.
+    Memory: rows and neutrino-energy nodes are accumulated in ``lax.map`` chunks sized so that
+    the live intermediates stay near 1.6 × 10⁷ elements, whatever the number of flux nodes
+    or bins.
     """
     check_choice("channels", channels, CHANNEL_CHOICES)
     e_edges, cos_edges = _edges("e_edges", e_edges), _edges("cos_edges", cos_edges)
