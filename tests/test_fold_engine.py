@@ -263,3 +263,16 @@ def test_photon_map_cells_against_brute_force_recoil_rule(nature):
     assert sel.sum() >= 20
     assert np.max(np.abs(got[sel] / ref[sel] - 1)) < 1e-3
     assert got.sum() == pytest.approx(float(jd.primakoff_events(model, exp)), rel=1e-9)
+
+
+def test_sterile_selection_without_a_sterile_moment_is_zero():
+    # mu_NN' = 0: the sterile channel has no photons and "all" equals the active channels
+    model = jd.DipoleModel(5 * MeV, 1e-9)
+    exp = _ge(VE)
+    e_edges = jnp.linspace(0.0, 10 * MeV, 5)
+    assert float(jd.radiative_events(model, exp, channels="sterile")) == 0.0
+    np.testing.assert_allclose(
+        jd.photon_energy_spectrum(model, exp, e_edges, "all"),
+        jd.photon_energy_spectrum(model, exp, e_edges, "active"),
+        rtol=1e-14,
+    )

@@ -154,9 +154,12 @@ def photon_map(
 
 def _photon_groups(model: DipoleModel, channels) -> tuple[int, ...]:
     """Photon groups (0 active, 1 sterile) whose box ends split the E_ν rule: those the
-    selection uses, without the sterile one when μ_NN' is known (concrete) to be 0."""
+    selection uses (never none), for "all" without the sterile one when μ_NN' is known
+    (concrete) to be 0."""
     mu_p = concrete(model.mu_prime)
-    sterile = channels in ("all", "sterile") and (mu_p is None or bool(np.any(mu_p != 0)))
+    sterile = channels == "sterile" or (
+        channels == "all" and (mu_p is None or bool(np.any(mu_p != 0)))
+    )
     active = channels != "sterile"
     return tuple(i for i, on in ((0, active), (1, sterile)) if on)
 
