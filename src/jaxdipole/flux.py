@@ -180,6 +180,18 @@ def chunked_map(fn: Callable, xs: Any, batch_size: int | None) -> Any:
     return jax.tree.map(lambda v: v[:n], out)
 
 
+def fold_options(
+    breaks: Any = None, batch_size: int | None = None, parts: str = "all", n_per_panel=None
+) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Flux.fold` holding only the options in use, so that a flux
+    overriding ``fold(fn, E_low)`` with the plain signature still folds where none is."""
+    kw = {"breaks": breaks, "batch_size": batch_size, "n_per_panel": n_per_panel}
+    kw = {k: v for k, v in kw.items() if v is not None}
+    if parts != "all":
+        kw["parts"] = parts
+    return kw
+
+
 def fold_nodes(fn: Callable, E: Array, W: Array, batch_size: int | None = None) -> Any:
     """Σ_k W_k fn(E_k) for a pytree-valued ``fn`` of a scalar energy (the fold of a flux on
     the nodes and weights of :meth:`Flux.nodes`). ``batch_size``: evaluate ``fn`` on chunks of
@@ -796,9 +808,6 @@ class FluxSum(Flux):
         n_per_panel: int | None = None,
     ) -> Any:
         """Σ_components fold(fn, E_low) (all flavours together)."""
-        opts = {"breaks": breaks, "batch_size": batch_size, "n_per_panel": n_per_panel}
-        kw = {k: v for k, v in opts.items() if v is not None}  # plain fold(fn, E_low) works
-        if parts != "all":
-            kw["parts"] = parts
+        kw = fold_options(breaks, batch_size, parts, n_per_panel)
         outs = [c.fold(fn, E_low, **kw) for c in self.parts]
         return functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), outs)

@@ -73,7 +73,7 @@ from ._checks import check_choice, concrete
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
-from .flux import Flux
+from .flux import Flux, fold_options
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
 from .nuclei import Nucleus
@@ -337,12 +337,7 @@ def fold_experiment(
             lo = e_low(nuc) if callable(e_low) else e_low
             br = None if breaks is None else breaks(nuc)
             fn = functools.partial(_bind, integrand, nuc, comp)
-            # only the options in use: a flux that overrides fold() with the plain
-            # (fn, E_low) signature still folds where none is needed
-            opts = {"breaks": br, "batch_size": batch_size, "n_per_panel": n_per_panel}
-            kw = {k: v for k, v in opts.items() if v is not None}
-            if parts != "all":
-                kw["parts"] = parts
+            kw = fold_options(br, batch_size, parts, n_per_panel)
             return comp.fold(fn, lo, **kw)
 
         vals = jax.vmap(one)(stacked)
