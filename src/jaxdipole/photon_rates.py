@@ -183,6 +183,13 @@ _CHUNK_ELEMENTS = 1 << 24
 _LIVE_ARRAYS = 16
 
 
+def _group_omegas(model, groups):
+    """Rest-frame photon energies ω* [GeV] of the photon groups ``groups`` (0 active, 1 sterile;
+    see :func:`_photon_groups`)."""
+    omegas = [omega for _, omega, _ in _groups(model, "all")]
+    return [omegas[i] for i in groups]
+
+
 def _box_end_energies(model, nuc, e, groups):
     """Neutrino energies [GeV] where a photon energy ``e`` [GeV] meets an end of the photon box
     of the N (one per photon group of the selection), i.e. where the content of an E_γ bin
@@ -195,9 +202,7 @@ def _box_end_energies(model, nuc, e, groups):
     """
     m, M = model.m_N, nuc.mass
     out = []
-    for idx, (_, omega, _) in enumerate(_groups(model, "all")):
-        if idx not in groups:
-            continue  # a group the selection does not use
+    for omega in _group_omegas(model, groups):
         x = e * m / jnp.where(omega > 0, omega, 1.0)
         ok = (x > 0) & (omega > 0)
         x_s = jnp.where(ok, x, 1.0)
@@ -332,9 +337,7 @@ def _row_cells(
     beta = safe_div(k, E_N)
     gam_inv = safe_sqrt((1.0 - beta) * (1.0 + beta))
     touch_cos = []  # cos α and sin α at the row's cos θ* ends, per photon group
-    for idx, (_, omega, _) in enumerate(_groups(model, "all")):
-        if idx not in groups:
-            continue
+    for omega in _group_omegas(model, groups):
         x = e_pair * m / jnp.where(omega > 0, omega, 1.0)
         t = jnp.clip(safe_div(x - E_N, k), -1.0, 1.0)
         one_bt = 1.0 + beta * t
