@@ -16,9 +16,8 @@ expected 90 % CL limits (:mod:`jaxdipole.sensitivity`).
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
+import warnings
 from typing import Any
 
 import numpy as np
@@ -30,8 +29,6 @@ __all__ = [
     "reach_curves",
     "photon_benchmark",
     "mass_ranges",
-    "write_outputs",
-    "write_spectra",
 ]
 
 #: Scenario name -> plot label ({r} is replaced by m_N'/m_N).
@@ -204,140 +201,16 @@ def mass_ranges(m, mask) -> list[list[float]]:
     return ranges
 
 
-def write_outputs(
-    out: str | Path,
-    exp,
-    m_N,
-    curves: dict[str, np.ndarray],
-    bench: dict[str, Any],
-    *,
-    formats=("csv", "json"),
-    sterile_ratio: float = 0.5,
-    timing: dict[str, float] | None = None,
-) -> list[str]:
-    """Write reach.csv/json, spectra.csv/json (per ``formats``), reach.png and spectra.png.
+def __getattr__(name: str):
+    # the file writers moved to the command line (the analysis layer returns data only)
+    if name in ("write_outputs", "write_spectra"):
+        from . import cli
 
-    Every file is written atomically (complete or not at all). Returns the file names.
-    """
-    from ._io import atomic_path, write_text
-    from .limits import strongest_limit
-
-    out = Path(out)
-    m = np.asarray(m_N) / u.MeV
-    labels = {k: SCENARIOS[k].format(r=sterile_ratio) for k in curves}
-    env = strongest_limit(np.asarray(m_N), "e")
-    beats = {
-        k: mass_ranges(m, np.isfinite(v) & np.isfinite(env) & (v < env)) for k, v in curves.items()
-    }
-    written = []
-    if "csv" in formats:
-        header = "m_N_MeV," + ",".join(f"{k}_muB" for k in curves) + ",strongest_existing_muB"
-        rows = [
-            f"{mi:.6g},"
-            + ",".join(f"{curves[k][i] / u.mu_B:.6e}" for k in curves)
-            + f",{env[i] / u.mu_B:.6e}"
-            for i, mi in enumerate(m)
-        ]
-        write_text(out / "reach.csv", "\n".join([header, *rows]) + "\n")
-        written.append("reach.csv")
-    if "json" in formats:
-        meta = {
-            "experiment": exp.name,
-            "settings": {
-                "target_mass_kg": float(exp.target_mass / u.kg),
-                "exposure_years": float(exp.exposure / u.year),
-                "recoil_threshold_eV": float(exp.recoil_threshold / u.eV),
-                "recoil_max_keV": float(exp.recoil_max / u.keV),
-                "background_per_kg_day_keV": float(exp.background * u.kg * u.day * u.keV),
-                "decay_length_cm": None if exp.prompt else float(exp.decay_length / u.cm),
-                "photon_energy_min_keV": float(exp.photon_energy_min / u.keV),
-            },
-            "statistics": (
-                "median expected 90% CL upper limits (Asimov): Primakoff from 12 log recoil bins "
-                "against the flat background + SM CEvNS; radiative modes background free (2.303 "
-                "events) with the decay-in-detector probability solved exactly in mu"
-            ),
-            "m_N_MeV": m.tolist(),
-            "curves_muB": {k: (np.asarray(v) / u.mu_B).tolist() for k, v in curves.items()},
-            "labels": labels,
-            "strongest_existing_limit_muB": (env / u.mu_B).tolist(),
-            "beats_existing_limits_MeV": beats,
-            "no_digitised_limit_MeV": mass_ranges(m, ~np.isfinite(env)),
-            "timing_s": timing or {},
-        }
-        write_text(out / "reach.json", json.dumps(meta, indent=1) + "\n")
-        written.append("reach.json")
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_reach
-
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    plot_reach(
-        np.asarray(m_N),
-        {labels[k]: v for k, v in curves.items()},
-        ax,
-        flavour="e",
-        title=f"{exp.name}: median expected 90% CL sensitivity",
-    )
-    fig.tight_layout()
-    with atomic_path(out / "reach.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
-
-    return [*written, "reach.png", *write_spectra(out, exp, bench, formats=formats)]
-
-
-def write_spectra(out: str | Path, exp, bench: dict[str, Any], *, formats=("csv", "json")):
-    """Write spectra.csv/json (per ``formats``) and spectra.png of :func:`photon_benchmark`.
-
-    Every file is written atomically. Returns the file names.
-    """
-    from ._io import atomic_path, write_text
-
-    out = Path(out)
-    written = []
-    if "csv" in formats:
-        e = bench["E_gamma_edges_MeV"]
-        dm = np.asarray(bench["dirac_map"]).sum(1)
-        mm = np.asarray(bench["majorana_map"]).sum(1)
-        spec = ["E_lo_MeV,E_hi_MeV,dirac_events,majorana_events"]
-        spec += [f"{e[i]:.6g},{e[i + 1]:.6g},{dm[i]:.6e},{mm[i]:.6e}" for i in range(len(dm))]
-        write_text(out / "spectra.csv", "\n".join(spec) + "\n")
-        written.append("spectra.csv")
-    if "json" in formats:
-        write_text(out / "spectra.json", json.dumps(bench, indent=1) + "\n")
-        written.append("spectra.json")
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_photon_spectra
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    dmap, mmap = np.asarray(bench["dirac_map"]), np.asarray(bench["majorana_map"])
-    e_edges = np.asarray(bench["E_gamma_edges_MeV"]) * u.MeV
-    plot_photon_spectra(e_edges, {"Dirac": dmap.sum(1), "Majorana": mmap.sum(1)}, axes[0])
-    plot_photon_spectra(
-        bench["cos_gamma_edges"],
-        {"Dirac": dmap.sum(0), "Majorana": mmap.sum(0)},
-        axes[1],
-        xlabel=r"$\cos\theta_\gamma$ (photon to beam)",
-        x_scale=1.0,
-    )
-    z = bench.get("z_map_majorana_true")
-    ztext = f" (Z_D/M = {z:.2g} at equal rate)" if z is not None else ""
-    fig.suptitle(
-        f"{exp.name}: photons at m_N = {bench['m_N_MeV']:g} MeV{ztext}",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    with atomic_path(out / "spectra.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
-    return [*written, "spectra.png"]
+        warnings.warn(
+            f"jaxdipole.reach.{name} is deprecated: the files of `jaxdipole reach` are written by "
+            f"jaxdipole.cli.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(cli, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
