@@ -558,3 +558,22 @@ def test_unsmeared_fast_path_equals_full_turn_on_path():
     bad = eqx.tree_at(lambda e: e.resolution, base, 3 * u.eV)
     with pytest.raises(Exception, match="with_"):
         f(bad)
+
+
+def test_recoil_spectra_on_arrays_equal_pointwise_calls():
+    """recoil_spectrum / cevns_recoil_spectrum on an array of recoils (many reactor cores, many
+    isotopes; more recoils than one chunk) equal the scalar calls point by point."""
+    exp = jd.experiments.nucleus_phase1()
+    md = DipoleModel(2 * MeV, mu=(MU_REF, 0.0, 0.0))
+    T = jnp.geomspace(25 * eV, 0.9 * keV, 300).reshape(3, 100)  # inside the recoil window
+    arr = R.recoil_spectrum(md, exp, T)
+    per = R.recoil_spectrum(md, exp, T, per_nucleus=True)
+    assert arr.shape == (3, 100) and per.shape == (3, 100, len(exp.target.nuclei))
+    idx = [(0, 0), (1, 37), (2, 99)]
+    for i, j in idx:
+        one = R.recoil_spectrum(md, exp, T[i, j])
+        assert float(arr[i, j]) == pytest.approx(float(one), rel=1e-12)
+        assert float(per[i, j].sum()) == pytest.approx(float(one), rel=1e-12)
+        c = R.cevns_recoil_spectrum(exp, T[i, j])
+        assert float(R.cevns_recoil_spectrum(exp, T)[i, j]) == pytest.approx(float(c), rel=1e-12)
+    assert np.all(np.asarray(arr) > 0)

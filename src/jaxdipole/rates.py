@@ -73,7 +73,7 @@ from ._checks import check_choice, concrete
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
-from .flux import Flux, fold_options
+from .flux import Flux, chunked_map, fold_options
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
 from .nuclei import Nucleus
@@ -642,9 +642,11 @@ def _closed_form_applies(exp: Experiment, form_factor: bool | str):
     for concrete parameters, else a traced one (for ``lax.cond``)."""
     if _is_unit(form_factor):
         return True
-    pairs = [(n, c.energy_max()) for n in exp.target.nuclei for c in exp.flux.components()]
+    ends = [c.energy_max() for c in exp.flux.components()]  # once per component
+    pairs = [(n, e) for n in exp.target.nuclei for e in ends]
     if not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(pairs)):
-        return all(bool(np.all(series_in_range(n, e, np))) for n, e in pairs)
+        top = max((np.max(np.asarray(e)) for e in ends), key=float)  # keeps the dtype
+        return all(bool(np.all(series_in_range(n, top, np))) for n in exp.target.nuclei)
     return jnp.all(jnp.stack([series_in_range(n, e) for n, e in pairs]))
 
 
@@ -700,6 +702,17 @@ def primakoff_events(
     )
 
 
+#: Recoil energies per chunk of a recoil spectrum on an array (bounds the live node grid).
+_RECOIL_BATCH = 256
+
+
+def _over_recoils(fn: Callable, E_R: Array) -> Array:
+    """``fn`` (one recoil energy -> value or per-species values) over the array ``E_R``, in
+    chunks of ``_RECOIL_BATCH``; shape E_R.shape (+ the species axis)."""
+    flat = chunked_map(fn, E_R.ravel(), _RECOIL_BATCH)
+    return flat.reshape(E_R.shape + flat.shape[1:])
+
+
 def recoil_spectrum(
     model: DipoleModel,
     exp: Experiment,
@@ -713,8 +726,9 @@ def recoil_spectrum(
 
     dN/dE_R = ε(E_R) T Σ N_i ∫_{E ≥ E_min(E_R)} dΦ/dE dσ_i/dE_R(E, E_R) dE with
     E_min(E_R) = :func:`~jaxdipole.kinematics.min_neutrino_energy` (E_R, m_N, M_i). Scalar E_R
-    (use ``jax.vmap`` for grids); 0 for E_R <= 0. ``apply_efficiency=False`` omits ε (the
-    spectrum produced in the target). Multiply by ``u.keV`` for events per keV.
+    0 for E_R <= 0. ``apply_efficiency=False`` omits ε (the
+    spectrum produced in the target). Multiply by ``u.keV`` for events per keV. ``E_R`` may be
+    an array (the result has its shape, plus a species axis with ``per_nucleus``).
     """
     return _recoil_spectrum(
         model, exp, jnp.asarray(E_R), apply_efficiency, per_nucleus, form_factor
@@ -724,6 +738,9 @@ def recoil_spectrum(
 @eqx.filter_jit
 def _recoil_spectrum(model, exp, E_R, apply_efficiency, per_nucleus, form_factor):
     """Compiled core of :func:`recoil_spectrum`."""
+    if E_R.ndim:
+        args = (apply_efficiency, per_nucleus, form_factor)
+        return _over_recoils(lambda t: _recoil_spectrum(model, exp, t, *args), E_R)
     pos = E_R > 0
     T = jnp.where(pos, E_R, 1.0)
 
@@ -830,7 +847,8 @@ def cevns_recoil_spectrum(
     form_factor: bool | str = True,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
-    """SM CEvNS recoil spectrum dN/dE_R [events per GeV] at true recoil E_R [GeV] (scalar)."""
+    """SM CEvNS recoil spectrum dN/dE_R [events per GeV] at true recoil E_R [GeV] (scalar or
+    array; keyword arguments as :func:`recoil_spectrum`)."""
     args = (apply_efficiency, per_nucleus, form_factor, jnp.asarray(sin2_theta_w))
     return _cevns_recoil_spectrum(exp, jnp.asarray(E_R), *args)
 
@@ -838,6 +856,9 @@ def cevns_recoil_spectrum(
 @eqx.filter_jit
 def _cevns_recoil_spectrum(exp, E_R, apply_efficiency, per_nucleus, form_factor, sin2_theta_w):
     """Compiled core of :func:`cevns_recoil_spectrum`."""
+    if E_R.ndim:
+        args = (apply_efficiency, per_nucleus, form_factor, sin2_theta_w)
+        return _over_recoils(lambda t: _cevns_recoil_spectrum(exp, t, *args), E_R)
     pos = E_R > 0
     T = jnp.where(pos, E_R, 1.0)
 
