@@ -16,6 +16,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_nonnegative
+from ._jit import compiled
 from ._quadrature import gauss_legendre_unit
 from .nuclei import Nucleus
 from .nuclei import form_factor as _form_factor
@@ -35,6 +36,17 @@ def cevns_max_recoil(E_nu: ArrayLike, M: ArrayLike) -> Array:
     return 2.0 * E * E / (M + 2.0 * E)
 
 
+def _check_dsigma(E_nu, E_R, **_):
+    check_nonnegative("E_nu", E_nu, "GeV")
+    check_nonnegative("E_R", E_R, "GeV")
+
+
+def _check_sigma(E_nu, recoil_threshold, **_):
+    check_nonnegative("E_nu", E_nu, "GeV")
+    check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
+
+
+@compiled(check=_check_dsigma)
 def cevns_dsigma_dER(
     nuc: Nucleus,
     E_nu: ArrayLike,
@@ -46,8 +58,6 @@ def cevns_dsigma_dER(
 
     Exactly 0 (zero gradient) outside 0 <= E_R <= 2E²/(M + 2E).
     """
-    check_nonnegative("E_nu", E_nu, "GeV")
-    check_nonnegative("E_R", E_R, "GeV")
     E, T, M = jnp.asarray(E_nu), jnp.asarray(E_R), nuc.mass
     ok = (E > 0) & (T >= 0) & (T <= cevns_max_recoil(E, M))
     E_s = jnp.where(ok, E, 1.0)
@@ -58,6 +68,7 @@ def cevns_dsigma_dER(
     return jnp.where(ok & (kin > 0), pref * qw * qw * kin * F * F, 0.0)
 
 
+@compiled(check=_check_sigma)
 def cevns_sigma(
     nuc: Nucleus,
     E_nu: ArrayLike,
@@ -73,8 +84,6 @@ def cevns_sigma(
     broadcast shape of E_nu, recoil_threshold and sin2_theta_w (the same per point under
     ``jax.vmap`` as for the array call).
     """
-    check_nonnegative("E_nu", E_nu, "GeV")
-    check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
     E, lo, s2w = jnp.broadcast_arrays(
         jnp.asarray(E_nu), jnp.asarray(recoil_threshold), jnp.asarray(sin2_theta_w)
     )

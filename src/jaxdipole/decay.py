@@ -17,6 +17,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_nonnegative
+from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from .model import DipoleModel
 
@@ -32,6 +33,7 @@ def _sterile_factor(model: DipoleModel) -> float:
     return 2.0 if (model.is_majorana or model.sterile_operator == "vector") else 1.0
 
 
+@compiled()
 def partial_widths(model: DipoleModel) -> Array:
     """Partial widths [GeV] of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (..., 4).
 
@@ -51,17 +53,20 @@ def partial_widths(model: DipoleModel) -> Array:
     )
 
 
+@compiled()
 def decay_width(model: DipoleModel) -> Array:
     """Total width Γ_tot of N [GeV] (sum over all radiative channels), shape (...)."""
     return jnp.sum(partial_widths(model), axis=-1)
 
 
+@compiled()
 def branching_ratios(model: DipoleModel) -> Array:
     """Branching ratios of N -> (ν_e γ, ν_μ γ, ν_τ γ, N' γ), shape (..., 4); all 0 if Γ_tot = 0."""
     g = partial_widths(model)
     return safe_div(g, jnp.sum(g, axis=-1, keepdims=True))
 
 
+@compiled()
 def lifetime(model: DipoleModel) -> Array:
     """Rest-frame lifetime τ = 1/Γ_tot [GeV^-1] (divide by ``units.s`` for s); inf if Γ = 0."""
     g = decay_width(model)
@@ -75,17 +80,28 @@ def momentum_from_energy(model: DipoleModel, E_N: ArrayLike) -> Array:
     return safe_sqrt((E_N - m) * (E_N + m))
 
 
+def _check_energy(E_N, **_):
+    check_nonnegative("E_N", E_N, "GeV")
+
+
+def _check_probability(E_N, length, start, **_):
+    check_nonnegative("E_N", E_N, "GeV")
+    check_nonnegative("length", length, "GeV^-1")
+    check_nonnegative("start", start, "GeV^-1")
+
+
+@compiled(check=_check_energy)
 def decay_length(model: DipoleModel, E_N: ArrayLike) -> Array:
     """Mean lab decay length λ = (|k_N|/m_N) / Γ_tot [GeV^-1] of N with energy E_N [GeV].
 
     Divide by ``units.m`` for metres; inf if Γ_tot = 0.
     """
-    check_nonnegative("E_N", E_N, "GeV")
     k = momentum_from_energy(model, E_N)
     g = decay_width(model)
     return jnp.where(g > 0, safe_div(k, model.m_N * g), jnp.inf)
 
 
+@compiled(check=_check_probability)
 def decay_probability(
     model: DipoleModel, E_N: ArrayLike, length: ArrayLike, start: ArrayLike = 0.0
 ) -> Array:
@@ -95,9 +111,6 @@ def decay_probability(
     Computed with expm1, accurate for L/λ down to 1e-300 (no underflow to 0); 1 for N at rest
     with Γ > 0 and length > 0; 0 if Γ_tot = 0.
     """
-    check_nonnegative("E_N", E_N, "GeV")
-    check_nonnegative("length", length, "GeV^-1")
-    check_nonnegative("start", start, "GeV^-1")
     k = momentum_from_energy(model, E_N)
     g_m = decay_width(model) * model.m_N  # 1/λ = m Γ / k
     length, start = jnp.asarray(length), jnp.asarray(start)

@@ -26,6 +26,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice, check_nonnegative, concrete
+from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit
 from .kinematics import _bsr, n_kinematics, recoil_range
@@ -39,6 +40,24 @@ N_NODES_ER = 32
 #: Nodes of primakoff_sigma's quadrature method: it serves energies beyond the closed form's
 #: range (W184: 32 nodes err by 1e-7 at 300 MeV and 1e-5 at 500 MeV; 64 nodes by 1e-15 at 300).
 N_NODES_SIGMA = 64
+
+
+def _check_dsigma(E_nu, E_R, flavour, **_):
+    _check_inputs(E_nu, E_R, flavour)
+
+
+def _check_window(E_nu, E_R_lo, E_R_hi, flavour, **_):
+    _check_inputs(E_nu, None, flavour)
+    check_nonnegative("E_R_lo", E_R_lo, "GeV")
+    hi = concrete(E_R_hi)
+    if hi is not None and not np.all(hi >= 0):  # +inf allowed (no upper cut); NaN is not
+        raise ValueError(f"E_R_hi must be >= 0 GeV (inf: no upper cut), got {E_R_hi!r}")
+
+
+def _check_sigma(E_nu, flavour, recoil_threshold, method, **_):
+    _check_inputs(E_nu, None, flavour)
+    check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
+    check_choice("method", method, _METHODS)
 
 
 def _check_inputs(E_nu, E_R=None, flavour=0):
@@ -67,6 +86,7 @@ def _dsigma_unit(E, T, m, M):
     return jnp.where(inside, D / (8.0 * M * E_s * E_s * T_s * T_s), 0.0)
 
 
+@compiled(check=_check_dsigma)
 def primakoff_dsigma_dER(
     model: DipoleModel,
     nuc: Nucleus,
@@ -89,7 +109,6 @@ def primakoff_dsigma_dER(
     Exactly 0 (with zero gradient) outside the kinematic range, including below threshold.
     Identical for Dirac and Majorana N and for ν and ν̄ beams.
     """
-    _check_inputs(E_nu, E_R, flavour)
     E, T = jnp.asarray(E_nu), jnp.asarray(E_R)
     m, M = model.m_N, nuc.mass
     mu = model.mu[flavour]
@@ -317,6 +336,7 @@ def _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor):
     return safe_div(pref * integral, E * E), tau
 
 
+@compiled(check=_check_window)
 def primakoff_sigma_window(
     model: DipoleModel,
     nuc: Nucleus,
@@ -337,11 +357,6 @@ def primakoff_sigma_window(
     quadrature). With ``form_factor=False`` it is exact at every energy. Elementwise in E_nu
     and the edges (broadcast); differentiable in every float argument; 0 for an empty window.
     """
-    _check_inputs(E_nu, None, flavour)
-    check_nonnegative("E_R_lo", E_R_lo, "GeV")
-    hi = concrete(E_R_hi)
-    if hi is not None and not np.all(hi >= 0):  # +inf allowed (no upper cut); NaN is not
-        raise ValueError(f"E_R_hi must be >= 0 GeV (inf: no upper cut), got {E_R_hi!r}")
     sigma, tau = _sigma_window(model, nuc, E_nu, E_R_lo, E_R_hi, flavour, form_factor)
     if _is_unit(form_factor):
         return sigma
@@ -362,6 +377,7 @@ def _sigma_quadrature(model, nuc, E, flavour, form_factor, thr, n_nodes):
     return jnp.sum(w * f)
 
 
+@compiled(check=_check_sigma)
 def primakoff_sigma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -395,9 +411,6 @@ def primakoff_sigma(
     Exactly 0 below threshold; differentiable in every float argument, including the threshold
     (under jit, vmap, grad, jacfwd and jacrev).
     """
-    _check_inputs(E_nu, None, flavour)
-    check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
-    check_choice("method", method, _METHODS)
     E, thr = jnp.broadcast_arrays(jnp.asarray(E_nu), jnp.asarray(recoil_threshold))
 
     def series():  # range checked: by the caller (auto) or by primakoff_sigma_window

@@ -36,6 +36,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_nonnegative
+from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit, smoothstep_unit
 from .decay import branching_ratios, decay_probability
@@ -85,7 +86,7 @@ def _decay_factor(model: DipoleModel, E_N, decay_length):
     return decay_probability(model, E_N, decay_length)
 
 
-def _check(E_nu, channels, decay_length, recoil_threshold):
+def _check(E_nu, channels, decay_length, recoil_threshold, **_):
     check_nonnegative("E_nu", E_nu, "GeV")
     check_choice("channels", channels, CHANNEL_CHOICES)
     check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
@@ -265,6 +266,7 @@ def binned_node_values(
     return dsig * pdec * out
 
 
+@compiled(check=_check)
 def radiative_sigma_binned(
     model: DipoleModel,
     nuc: Nucleus,
@@ -288,7 +290,6 @@ def radiative_sigma_binned(
     (None: every N decays). ``antineutrino`` is accepted for symmetry: ν and ν̄ beams give
     identical photon distributions.
     """
-    _check(E_nu, channels, decay_length, recoil_threshold)
     del antineutrino  # identical photon distributions (physics reference §1.3)
     E = jnp.asarray(E_nu)
     T, wT = log_recoil_nodes(E, model.m_N, nuc.mass, recoil_threshold, n_nodes_er)
@@ -348,6 +349,7 @@ def _clustered_log_map(u, lo, L):
     return T, T * L * 2.0 * (1.0 - u)
 
 
+@compiled(check=_check)
 def radiative_dsigma_dEgamma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -367,7 +369,6 @@ def radiative_dsigma_dEgamma(
     max(E_R_min, threshold) and the largest recoil whose N can emit E_γ (a bound, so the
     integrand is smooth); ln E_R nodes clustered at the upper end.
     """
-    _check(E_nu, channels, decay_length, recoil_threshold)
     del antineutrino
     E, Eg = jnp.asarray(E_nu), jnp.asarray(E_gamma)
     m, M = model.m_N, nuc.mass
@@ -398,6 +399,7 @@ def radiative_dsigma_dEgamma(
 N_SCAN, N_BISECT, N_PIECE = 32, 40, 16
 
 
+@compiled(check=_check)
 def radiative_dsigma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -426,7 +428,6 @@ def radiative_dsigma(
     square-root end points. Support pieces
     narrower than a scan cell (at caustics) can be missed; the binned functions are exact.
     """
-    _check(E_nu, channels, decay_length, recoil_threshold)
     del antineutrino
     E, Eg, c = jnp.asarray(E_nu), jnp.asarray(E_gamma), jnp.asarray(cos_gamma)
     m, M = model.m_N, nuc.mass
@@ -498,6 +499,7 @@ def radiative_dsigma(
     return total
 
 
+@compiled(check=_check)
 def radiative_dsigma_dcos(
     model: DipoleModel,
     nuc: Nucleus,
@@ -519,7 +521,6 @@ def radiative_dsigma_dcos(
     cos θ*); the integrand has 1/sqrt end points there, removed by a smoothstep change of
     variable before Gauss–Legendre.
     """
-    _check(E_nu, channels, decay_length, recoil_threshold)
     del antineutrino
     E, c = jnp.asarray(E_nu), jnp.asarray(cos_gamma)
     m, M = model.m_N, nuc.mass

@@ -31,7 +31,8 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from . import stats
-from ._checks import check_choice, concrete
+from ._checks import check_choice, check_nonnegative, concrete
+from ._jit import compiled
 from .experiment import Experiment
 from .model import DipoleModel
 from .offshell_rates import radiative_events_mc
@@ -68,6 +69,20 @@ def scale_couplings(model: DipoleModel, k: ArrayLike) -> DipoleModel:
 
 def _check_flavour(flavour: int) -> None:
     check_choice("flavour", flavour, (0, 1, 2))
+
+
+def _check_binned(exp=None, exps=None, edges=N_RECOIL_BINS, upper=None, cl=0.9, sigma_b=0.0, **_):
+    """Concrete-input checks of the binned reaches (run before the compiled body)."""
+    stats._check_cl(cl)
+    check_nonnegative("sigma_b", sigma_b)
+    if edges is not None:
+        for e in [exp] if exps is None else list(exps):
+            recoil_edges(e, edges, upper)
+
+
+def _check_radiative(cl=0.9, background=0.0, **_):
+    stats._check_cl(cl)
+    check_nonnegative("background", background, "events")
 
 
 def _reference(model: DipoleModel, flavour: int) -> Array:
@@ -114,6 +129,7 @@ def recoil_edges(
     return jnp.exp(lo + frac * (hi - lo))
 
 
+@compiled(check=_check_binned)
 def primakoff_reach(
     model: DipoleModel,
     exp: Experiment,
@@ -176,6 +192,7 @@ def _primakoff_bins(model, exp, edges, include_cevns, upper):
     return s, b
 
 
+@compiled(check=_check_binned)
 def combined_primakoff_reach(
     model: DipoleModel,
     exps,
@@ -210,6 +227,7 @@ def _limit_from_bins(model, flavour, s, b, cl, sigma_b):
     return jnp.where(seen, mu_ref * jnp.sqrt(jnp.where(seen, x, 1.0)), jnp.inf)
 
 
+@compiled(check=_check_radiative)
 def radiative_reach(
     model: DipoleModel,
     exp: Experiment,

@@ -1,0 +1,82 @@
+"""The eager-call policy: public functions called outside any transformation run one compiled
+program per static configuration (jaxdipole._jit.compiled), with the values of the traced
+path and the same validation of concrete input."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxdipole as jd
+
+u = jd.units
+MeV = 1e-3
+MODEL = jd.DipoleModel(5 * MeV, mu=(1e-9, 0.0, 0.0))
+W184 = jd.nucleus("W184")
+E = 8 * MeV
+
+KERNELS = {
+    "primakoff_sigma": (jd.primakoff_sigma, (MODEL, W184, E)),
+    "primakoff_sigma_window": (jd.primakoff.primakoff_sigma_window, (MODEL, W184, E, 1e-8, 1e-6)),
+    "primakoff_dsigma_dER": (jd.primakoff_dsigma_dER, (MODEL, W184, E, 1e-7)),
+    "cevns_sigma": (jd.cevns_sigma, (W184, E)),
+    "cevns_dsigma_dER": (jd.cevns_dsigma_dER, (W184, E, 1e-7)),
+    "decay_width": (jd.decay_width, (MODEL,)),
+    "decay_length": (jd.decay_length, (MODEL, E)),
+    "decay_probability": (jd.decay_probability, (MODEL, E, 1e14)),
+    "radiative_dsigma_dEgamma": (jd.radiative.radiative_dsigma_dEgamma, (MODEL, W184, E, 2 * MeV)),
+    "radiative_dsigma_dcos": (jd.radiative.radiative_dsigma_dcos, (MODEL, W184, E, 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_eager_equals_traced_and_compiles_once(name):
+    fn, args = KERNELS[name]
+    eager = np.asarray(fn(*args))
+    traced = np.asarray(jax.jit(lambda *a: fn(*a))(*args))
+    np.testing.assert_allclose(eager, traced, rtol=1e-13)
+    assert np.all(np.isfinite(eager)) and np.any(eager != 0)
+    # a new float value is a new argument, not a new program
+    if isinstance(args[-1], float):
+        fn(*args[:-1], args[-1] * 1.01)
+    assert fn.__wrapped_compiled__._cached._cache_size() == 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: jd.primakoff_sigma(MODEL, W184, -1.0),
+        lambda: jd.primakoff_sigma(MODEL, W184, E, recoil_threshold=float("nan")),
+        lambda: jd.primakoff.primakoff_sigma_window(MODEL, W184, E, 0.0, float("nan")),
+        lambda: jd.cevns_dsigma_dER(W184, E, -1e-7),
+        lambda: jd.decay_probability(MODEL, E, -1.0),
+        lambda: jd.radiative.radiative_dsigma_dcos(MODEL, W184, -E, 0.5),
+        lambda: jd.sensitivity.primakoff_reach(MODEL, jd.experiments.nucleus_phase1(), cl=1.5),
+        lambda: jd.sensitivity.radiative_reach(MODEL, jd.experiments.ge_reactor(), background=-1),
+    ],
+)
+def test_concrete_bad_input_still_raises(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_reach_eager_equals_jit():
+    exp = jd.experiments.nucleus_phase1()
+    eager = float(jd.sensitivity.primakoff_reach(MODEL, exp))
+    jitted = float(jax.jit(jd.sensitivity.primakoff_reach)(MODEL, exp))
+    assert eager == pytest.approx(jitted, rel=1e-12) and np.isfinite(eager)
+    exp_ge = jd.experiments.ge_reactor()
+    eager = float(jd.sensitivity.radiative_reach(MODEL, exp_ge))
+    jitted = float(jax.jit(lambda m: jd.sensitivity.radiative_reach(m, exp_ge))(MODEL))
+    assert eager == pytest.approx(jitted, rel=1e-10) and np.isfinite(eager)
+
+
+def test_python_ints_stay_static():
+    # flavour and node counts select code: they are not traced
+    a = jd.primakoff_sigma(MODEL.__class__(5 * MeV, mu=(0.0, 1e-9, 0.0)), W184, E, 1)
+    b = jd.primakoff_sigma(MODEL, W184, E, 0)
+    assert float(a) == pytest.approx(float(b), rel=1e-14)
+    q = jd.primakoff_sigma(MODEL, W184, jnp.asarray(E), n_nodes=32, method="quadrature")
+    assert float(q) == pytest.approx(float(b), rel=1e-8)
