@@ -197,15 +197,35 @@ def test_photon_energy_bins_other_cases(case):
 
 
 def test_energy_only_fractions_equal_the_angular_path():
-    # photon_energy_spectrum with all angles uses the exact ramp CDF; under an outer jit (cos
-    # edges traced) the general cos θ* path runs: both must agree bin by bin
+    # photon_energy_spectrum with all angles uses the exact ramp CDF; with two cos θ_γ bins the
+    # general cos θ* path runs: their sum must agree with it bin by bin
     model = jd.DipoleModel(5 * MeV, 1e-9, nature="dirac")
     exp = _ge(VE)
     edges = jnp.linspace(0.0, 10 * MeV, 41)
     eager = np.asarray(jd.photon_energy_spectrum(model, exp, edges))
-    traced = np.asarray(jax.jit(lambda e: jd.photon_energy_spectrum(model, e, edges))(exp))
+    angular = np.asarray(jd.photon_map(model, exp, edges, [-1.0, 0.3, 1.0])).sum(1)
     # two quadratures of one smooth recoil integral (16 GL nodes; 8 smoothstep nodes per panel)
-    np.testing.assert_allclose(traced, eager, rtol=1e-6, atol=1e-12 * eager.max())
+    np.testing.assert_allclose(angular, eager, rtol=1e-6, atol=1e-12 * eager.max())
+
+
+def test_traced_acceptance_chooses_the_path_at_run_time():
+    # under an outer jit the experiment's acceptance is traced: one cos bin over all angles
+    # still takes the ramp-CDF path (lax.cond), a narrower acceptance the angular one
+    model = jd.DipoleModel(5 * MeV, 1e-9, nature="majorana")
+    edges = jnp.linspace(0.0, 10 * MeV, 21)
+    spec = jax.jit(lambda e: jd.photon_energy_spectrum(model, e, edges))
+    for cmin in (-1.0, 0.2):
+        exp = _ge(VE, photon_cos_min=cmin)
+        eager = np.asarray(jd.photon_energy_spectrum(model, exp, edges))
+        np.testing.assert_allclose(np.asarray(spec(exp)), eager, rtol=1e-12, atol=0)
+    full = np.asarray(jd.photon_energy_spectrum(model, _ge(VE), edges))
+    assert np.all(eager <= full) and eager.sum() < 0.9 * full.sum()
+    # d N / d cos_min = −(events per unit cos θ_γ at cos_min): a central difference
+    tot = jax.jit(lambda c: jd.radiative_events(model, _ge(VE, photon_cos_min=c)))
+    g = float(jax.grad(lambda c: jd.radiative_events(model, _ge(VE, photon_cos_min=c)))(0.2))
+    h = 1e-3
+    fd = (float(tot(0.2 + h)) - float(tot(0.2 - h))) / (2 * h)
+    assert g < 0 and g == pytest.approx(fd, rel=1e-4)
 
 
 def test_photon_map_marginals_against_brute_force():

@@ -144,12 +144,21 @@ def photon_map(
     or bins.
     """
     check_choice("channels", channels, CHANNEL_CHOICES)
+    all_angles = _all_angles(exp, cos_edges)  # before jnp: inside a trace jnp arrays are traced
     e_edges, cos_edges = _edges("e_edges", e_edges), _edges("cos_edges", cos_edges)
-    energy_only = _all_angles(exp, cos_edges)
-    return _photon_map(
-        model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor, precise,
-        energy_only, _photon_groups(model, channels),
-    )  # fmt: skip
+    groups = _photon_groups(model, channels)
+
+    def run(energy_only):
+        return _photon_map(
+            model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor,
+            precise, energy_only, groups,
+        )  # fmt: skip
+
+    if all_angles is None:  # one cos bin, traced edges or acceptance: decided at run time
+        lo = jnp.maximum(cos_edges[0], exp.photon_cos_min)
+        hi = jnp.minimum(cos_edges[1], exp.photon_cos_max)
+        return jax.lax.cond((lo <= -1.0) & (hi >= 1.0), lambda: run(True), lambda: run(False))
+    return run(all_angles)
 
 
 def _photon_groups(model: DipoleModel, channels) -> tuple[int, ...]:
@@ -164,14 +173,15 @@ def _photon_groups(model: DipoleModel, channels) -> tuple[int, ...]:
     return tuple(i for i, on in ((0, active), (1, sterile)) if on)
 
 
-def _all_angles(exp: Experiment, cos_edges: Array) -> bool:
-    """True when the bins are known (concrete) to be one cos θ_γ bin covering [−1, 1] after the
-    experiment's acceptance: the E_γ fractions are then the exact ramp CDF (no cos θ* nodes)."""
-    if cos_edges.shape[0] != 2:
+def _all_angles(exp: Experiment, cos_edges: ArrayLike) -> bool | None:
+    """Whether the bins are one cos θ_γ bin covering [−1, 1] after the experiment's acceptance
+    (the E_γ fractions are then the exact ramp CDF, no cos θ* nodes): True/False when known
+    from concrete values, None for one bin with traced edges or acceptance."""
+    if np.shape(cos_edges) != (2,):
         return False
     vals = [concrete(v) for v in (cos_edges, exp.photon_cos_min, exp.photon_cos_max)]
     if any(v is None for v in vals):
-        return False
+        return None
     c, lo, hi = (np.asarray(v, dtype=float) for v in vals)
     return bool(max(c[0], lo) <= -1.0 and min(c[1], hi) >= 1.0)
 
