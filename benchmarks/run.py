@@ -15,7 +15,8 @@ Cases (``--cases``, comma separated; default all):
   (quick: 32 × 32), with ``jd.scan`` (as a user calls it) and with ``jax.jit(jax.vmap(...))``
   (compiled once: the executable alone), vs NumPy GL on the grid (or a subset) and nested
   SciPy quad on a subset (time extrapolated per point); plus ``jd.scan`` of
-  ``primakoff_reach`` over m_N at NUCLEUS phase 1 (no NumPy counterpart).
+  ``primakoff_reach`` over m_N at NUCLEUS phase 1 (no NumPy counterpart), and a 10⁶-point
+  (quick: 10⁴) grid of ``primakoff_events`` in one ``jd.scan`` call.
 * ``photon`` -- 200 × 200 (quick: 24 × 20) (E_γ, cos θ_γ) map of radiative events at the Ge
   reactor (single nucleus, prompt decays, Dirac N, m_N = 5 MeV) with ``jd.photon_map``; the
   1-D E_γ spectrum with ``jd.photon_energy_spectrum``; vs the SciPy E_γ spectrum (the 2-D
@@ -24,6 +25,9 @@ Cases (``--cases``, comma separated; default all):
   value alone, on a batch of points; gradients checked against 2N/μ and a SciPy central
   difference in m_N.
 * ``f32``    -- float32 vs float64 on the σ kernel (speed and max relative difference).
+
+Each case runs in a fresh Python process (``--in-process`` to run all in one), so that its
+peak resident memory, reported per case, is its own (the JAX runtime alone is ~0.35 GB).
 
 Timing: the first call after ``jax.clear_caches()`` (tracing + compilation + one run), then a
 warm-up call, then repeats with ``block_until_ready`` (min and median reported). Results go
@@ -69,6 +73,7 @@ SIZES = {
         "grid_gl_points": 4096,
         "grid_quad_points": 1024,
         "reach_n": 256,
+        "scan_big_n": 1000,
         "photon_shape": (200, 200),
         "grad_n": 256,
         "budget_s": 10.0,
@@ -79,6 +84,7 @@ SIZES = {
         "grid_gl_points": 1024,
         "grid_quad_points": 128,
         "reach_n": 16,
+        "scan_big_n": 100,
         "photon_shape": (24, 20),
         "grad_n": 16,
         "budget_s": 1.5,
@@ -514,6 +520,29 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
             note="ReactorFlux n_nodes=16 (default 32): accuracy ≤ 1e-6 as the speed target asks",
         )
     )
+    # a 10⁶-point (m_N, μ) grid (quick: 10⁴) with jd.scan, as a user calls it
+    nb = cfg["scan_big_n"]
+    m_big = np.geomspace(0.1, 8.0, nb) * u.MeV
+    mu_big = np.geomspace(1e-12, 1e-9, nb) * u.mu_B
+    big_out, t_big = bench_jax(
+        lambda: jd.scan(events, [m_big, mu_big]), budget_s=cfg["budget_s"], max_repeats=5
+    )
+    probe = [(0, 0), (nb // 3, nb // 2), (nb - 1, nb - 1)]
+    big_check = max(
+        abs(float(big_out[i, j]) / float(events(m_big[i], mu_big[j])) - 1) for i, j in probe
+    )
+    rows.append(
+        row(
+            "grid",
+            "jax-scan-1e6" if nb == 1000 else f"jax-scan-{nb}^2",
+            "float64",
+            {"grid": [nb, nb]},
+            nb * nb,
+            t_big,
+            note="jd.scan of primakoff_events on an nb x nb grid, one call",
+            max_rel_diff_vs_pointwise=big_check,
+        )
+    )
     grid_vals = np.asarray(scan_out).ravel()
     scan_vs_vmap = max_rel_diff(grid_vals, np.asarray(vm_out))
 
@@ -872,6 +901,8 @@ def print_table(results: dict) -> None:
                 f"{fmt(r['steady_min_s']):>9} {fmt(r['steady_median_s']):>9} "
                 f"{fmt(r['points_per_s'], '.3e'):>10} {fmt(diff, '.1e'):>12}"
             )
+        if res.get("peak_rss_gb") is not None:
+            print(f"  peak memory: {res['peak_rss_gb']:.2f} GB ({res.get('peak_rss_note', '')})")
         for key in ("ratios", "checks", "flops"):
             if res.get(key):
                 items = ", ".join(f"{k}={fmt(v, '.3g')}" for k, v in res[key].items())
@@ -922,6 +953,26 @@ def _json_default(x: Any):
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
+def _peak_rss_gb() -> float:
+    """Peak resident memory of this process [GB] (Linux/macOS ``ru_maxrss``)."""
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1e9 if sys.platform == "darwin" else 1e6)
+
+
+def _case_in_child(case: str, args: argparse.Namespace) -> dict:
+    """Run one case in a fresh Python process; its result (with its own peak memory)."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "case.json"
+        cmd = [sys.executable, __file__, "--child", "--cases", case, "--out", str(out)]
+        cmd += ["--dtype", args.dtype] + (["--quick"] if args.quick else [])
+        subprocess.run(cmd, check=True)
+        return json.loads(out.read_text())["cases"][case]
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes (< 2 min on 2 CPU cores)")
@@ -938,6 +989,13 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument(
         "--warmup-s", type=float, default=3.0, help="seconds of CPU warm-up before measuring"
     )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run all cases in this process (default: each case in a fresh process, so that "
+        "its peak resident memory is its own)",
+    )
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     bad = sorted(set(cases) - set(CASES))
@@ -949,10 +1007,12 @@ def main(argv: list[str] | None = None) -> dict:
     t_start = _now()
     results: dict[str, Any] = {"meta": meta(mode, dtypes), "cases": {}}
     cpu = results["meta"]["cpu"]
-    results["meta"]["machine_warmup_s"] = machine_warmup(args.warmup_s)
+    results["meta"]["machine_warmup_s"] = machine_warmup(0.0 if args.child else args.warmup_s)
     for c in cases:
         t0 = _now()
-        if c == "sigma":
+        if not (args.in_process or args.child):
+            res = _case_in_child(c, args)
+        elif c == "sigma":
             res = case_sigma(cfg, dtypes, cpu)
         elif c == "grid":
             res = case_grid(cfg, cpu)
@@ -962,10 +1022,16 @@ def main(argv: list[str] | None = None) -> dict:
             res = case_grad(cfg)
         else:
             res = case_f32(cfg)
+        if args.child or args.in_process:
+            res["peak_rss_gb"] = _peak_rss_gb()
+            res["peak_rss_note"] = "whole process" if args.in_process else "fresh process"
         res["case_wall_s"] = _now() - t0
         results["cases"][c] = res
         print(f"[{c}] done in {res['case_wall_s']:.1f} s", file=sys.stderr, flush=True)
     results["wall_s"] = _now() - t_start
+    if args.child:
+        write_json(results, args.out)
+        return results
     path = write_json(results, args.out)
     print_table(results)
     print(f"results: {path}")
