@@ -97,6 +97,22 @@ def kernel_table() -> dict[str, dict[str, Any]]:
     def branching_ratios(m):
         return jd.branching_ratios(_model_with_masses(m))
 
+    ge = jd.experiments.ge_reactor()
+    ge74 = jd.nucleus("Ge74")
+    e_nu = 8 * u.MeV
+
+    def recoil_spectrum(t):
+        return jd.recoil_spectrum(MODEL, ge, t)
+
+    def dsig_degamma(eg):
+        return jd.radiative.radiative_dsigma_dEgamma(MODEL, ge74, e_nu, eg)
+
+    def dsig_dcos(c):
+        return jd.radiative.radiative_dsigma_dcos(MODEL, ge74, e_nu, c)
+
+    def events(m):
+        return jd.primakoff_events(_model_with_masses(m), ge)
+
     return {
         # W184: the closed form holds to E_nu ~ 90 MeV
         "primakoff_sigma": {"inputs": lambda r, n: (_energies(r, n, 5, 80),), "fn": sigma},
@@ -125,6 +141,27 @@ def kernel_table() -> dict[str, dict[str, Any]]:
         "branching_ratios": {
             "inputs": lambda r, n: (_energies(r, n, 0.5, 50),),
             "fn": branching_ratios,
+        },
+        # folds and photon distributions: at most 10⁴ points (each point is an integral)
+        "recoil_spectrum": {
+            "inputs": lambda r, n: (_recoils(r, n) * 0.05,),
+            "fn": recoil_spectrum,
+            "max_n": 10**4,
+        },
+        "radiative_dsigma_dEgamma": {
+            "inputs": lambda r, n: (_energies(r, n, 0.1, 8),),
+            "fn": dsig_degamma,
+            "max_n": 10**4,
+        },
+        "radiative_dsigma_dcos": {
+            "inputs": lambda r, n: (jnp.asarray(r.uniform(-1, 1, n)),),
+            "fn": dsig_dcos,
+            "max_n": 10**4,
+        },
+        "primakoff_events[m_N]": {
+            "inputs": lambda r, n: (_energies(r, n, 0.5, 8),),
+            "fn": events,
+            "max_n": 10**4,
         },
     }
 
@@ -249,6 +286,8 @@ def main(argv=None) -> None:
     rows = []
     for n in sizes:
         for name in names:
+            if n > kernels[name].get("max_n", n):
+                continue
             row = run_kernel(name, kernels[name], n, budget, 3 if n >= 10**6 else 10)
             rows.append(row)
             print(f"  done {name} n={n}", flush=True)

@@ -4,6 +4,7 @@ path and the same validation of concrete input."""
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,9 +40,10 @@ def test_eager_equals_traced_and_compiles_once(name):
     np.testing.assert_allclose(eager, traced, rtol=1e-13)
     assert np.all(np.isfinite(eager)) and np.any(eager != 0)
     # a new float value is a new argument, not a new program
+    programs = fn.__wrapped_compiled__._cached._cache_size()
     if isinstance(args[-1], float):
         fn(*args[:-1], args[-1] * 1.01)
-    assert fn.__wrapped_compiled__._cached._cache_size() == 1
+    assert fn.__wrapped_compiled__._cached._cache_size() == programs
 
 
 @pytest.mark.parametrize(
@@ -80,3 +82,42 @@ def test_python_ints_stay_static():
     assert float(a) == pytest.approx(float(b), rel=1e-14)
     q = jd.primakoff_sigma(MODEL, W184, jnp.asarray(E), n_nodes=32, method="quadrature")
     assert float(q) == pytest.approx(float(b), rel=1e-8)
+
+
+def test_photon_distributions_on_arrays_equal_pointwise_calls():
+    eg = jnp.linspace(0.2, 7.5, 5) * MeV
+    cos = jnp.linspace(-0.9, 0.95, 4)
+    arr = jd.radiative.radiative_dsigma_dEgamma(MODEL, W184, E, eg)
+    assert arr.shape == (5,)
+    for i in (0, 2, 4):
+        one = jd.radiative.radiative_dsigma_dEgamma(MODEL, W184, E, float(eg[i]))
+        assert float(arr[i]) == pytest.approx(float(one), rel=1e-10)
+    grid = jd.radiative.radiative_dsigma(MODEL, W184, E, eg[:, None], cos[None, :])
+    assert grid.shape == (5, 4)
+    one = jd.radiative.radiative_dsigma(MODEL, W184, E, float(eg[1]), float(cos[2]))
+    assert float(grid[1, 2]) == pytest.approx(float(one), rel=1e-10)
+    dc = jd.radiative.radiative_dsigma_dcos(MODEL, W184, E, cos)
+    one = jd.radiative.radiative_dsigma_dcos(MODEL, W184, E, float(cos[3]))
+    assert dc.shape == (4,) and float(dc[3]) == pytest.approx(float(one), rel=1e-10)
+    # under jit the same mapping is traced
+    jitted = jax.jit(lambda x: jd.radiative.radiative_dsigma_dcos(MODEL, W184, E, x))(cos)
+    np.testing.assert_allclose(np.asarray(jitted), np.asarray(dc), rtol=1e-10)
+
+
+def test_a_batch_of_models_is_refused_by_the_folds():
+    # a batch of masses put into one model (the constructor itself takes one point)
+    batch = eqx.tree_at(lambda m: m.m_N, MODEL, jnp.array([2.0, 3.0]) * MeV)
+    exp = jd.experiments.ge_reactor()
+    for call in (
+        lambda: jd.primakoff_events(batch, exp),
+        lambda: jd.recoil_spectrum(batch, exp, 1e-7),
+        lambda: jd.radiative_events(batch, exp),
+    ):
+        with pytest.raises(ValueError, match="one parameter point"):
+            call()
+    # the documented way: vmap over the batch
+    per = jax.vmap(lambda m: jd.primakoff_events(jd.DipoleModel(m, mu=(1e-9, 0, 0)), exp))(
+        batch.m_N
+    )
+    one = jd.primakoff_events(jd.DipoleModel(3.0 * MeV, mu=(1e-9, 0, 0)), exp)
+    assert float(per[1]) == pytest.approx(float(one), rel=1e-12)

@@ -41,17 +41,49 @@ def _float_leaves_to_arrays(tree: Any) -> Any:
     return jax.tree.map(conv, tree)
 
 
-def compiled(check: Callable[..., None] | None = None) -> Callable[[F], F]:
+#: Points per chunk when an elementwise function is mapped over arrays.
+ELEMENTWISE_BATCH = 4096
+
+
+def _elementwise(fn: Callable, sig: inspect.Signature, names: tuple[str, ...]) -> Callable:
+    """``fn`` written for scalar ``names`` arguments, mapped over their broadcast shape (in
+    chunks of ``ELEMENTWISE_BATCH``); the result has that shape (+ fn's own output axes)."""
+    from .flux import chunked_map  # here: flux imports the modules that use this one
+
+    @functools.wraps(fn)
+    def body(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        shapes = [jnp.shape(bound.arguments[n]) for n in names]
+        if all(s == () for s in shapes):
+            return fn(*args, **kwargs)
+        shape = jnp.broadcast_shapes(*shapes)
+        xs = [jnp.broadcast_to(jnp.asarray(bound.arguments[n]), shape).ravel() for n in names]
+
+        def one(x):
+            return fn(**(dict(bound.arguments) | dict(zip(names, x, strict=True))))
+
+        out = chunked_map(one, xs, ELEMENTWISE_BATCH)
+        return out.reshape(shape + out.shape[1:])
+
+    return body
+
+
+def compiled(
+    check: Callable[..., None] | None = None, elementwise: tuple[str, ...] = ()
+) -> Callable[[F], F]:
     """Decorator: the eager-call policy described in the module docstring.
 
     ``check`` receives the bound arguments (defaults applied) as keywords and raises
     ``ValueError`` for bad concrete input; it must accept (and may ignore, via ``**_``)
-    every parameter of the decorated function.
+    every parameter of the decorated function. ``elementwise``: names of arguments the body is
+    written for as scalars; arrays there are mapped over (broadcast together).
     """
 
     def deco(fn: F) -> F:
         sig = inspect.signature(fn)
-        jitted = eqx.filter_jit(fn)
+        body = _elementwise(fn, sig, elementwise) if elementwise else fn
+        jitted = eqx.filter_jit(body)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -60,7 +92,7 @@ def compiled(check: Callable[..., None] | None = None) -> Callable[[F], F]:
                 bound.apply_defaults()
                 check(**bound.arguments)
             if _tracing((args, kwargs)):
-                return fn(*args, **kwargs)
+                return body(*args, **kwargs)
             args, kwargs = _float_leaves_to_arrays((args, kwargs))
             return jitted(*args, **kwargs)
 

@@ -50,6 +50,7 @@ from .radiative import (
     photon_energy_fractions,
 )
 from .rates import (
+    check_scalar_model,
     fold_experiment,
     fold_recoil_window,
     min_energy_for_window,
@@ -143,6 +144,7 @@ def photon_map(
     the live intermediates stay near 1.6 × 10⁷ elements, whatever the number of flux nodes
     or bins.
     """
+    check_scalar_model(model)
     check_choice("channels", channels, CHANNEL_CHOICES)
     all_angles = _all_angles(exp, cos_edges)  # before jnp: inside a trace jnp arrays are traced
     e_edges, cos_edges = _edges("e_edges", e_edges), _edges("cos_edges", cos_edges)

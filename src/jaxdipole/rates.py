@@ -570,7 +570,7 @@ def primakoff_window_events(
     interval (the detector window and efficiency still apply). Exact integral over the
     interval (not a midpoint rule). ``method`` as in :func:`primakoff_events`.
     """
-
+    check_scalar_model(model)
     check_choice("method", method, ("auto", "series", "quadrature"))
     applies = _closed_form_applies(exp, form_factor)
     if method == "series" and applies is False:
@@ -588,6 +588,20 @@ _SERIES_MSG = (
     "method='series': q r_n > 6 at the flux end point for a target species (the "
     "form-factor series does not apply); use method='auto' or 'quadrature'"
 )
+
+
+def check_scalar_model(model: DipoleModel) -> None:
+    """Raise ValueError unless ``model`` holds one parameter point (scalar masses, 3 moments):
+    a batch of models is folded with ``jax.vmap`` or :func:`jaxdipole.scan`, not broadcast."""
+    shapes = {"m_N": jnp.shape(model.m_N), "m_N_prime": jnp.shape(model.m_N_prime)}
+    shapes |= {"mu": jnp.shape(model.mu), "mu_prime": jnp.shape(model.mu_prime)}
+    want = {"m_N": (), "m_N_prime": (), "mu": (3,), "mu_prime": ()}
+    bad = {k: v for k, v in shapes.items() if v != want[k]}
+    if bad:
+        raise ValueError(
+            f"model must hold one parameter point (scalar masses, mu of shape (3,)), got "
+            f"shapes {bad}: fold a batch of models with jax.vmap or jaxdipole.scan"
+        )
 
 
 def _bounds(E_R_lo: ArrayLike, E_R_hi: ArrayLike) -> tuple[Array, Array]:
@@ -730,6 +744,7 @@ def recoil_spectrum(
     spectrum produced in the target). Multiply by ``u.keV`` for events per keV. ``E_R`` may be
     an array (the result has its shape, plus a species axis with ``per_nucleus``).
     """
+    check_scalar_model(model)
     return _recoil_spectrum(
         model, exp, jnp.asarray(E_R), apply_efficiency, per_nucleus, form_factor
     )
