@@ -121,3 +121,25 @@ def test_a_batch_of_models_is_refused_by_the_folds():
     )
     one = jd.primakoff_events(jd.DipoleModel(3.0 * MeV, mu=(1e-9, 0, 0)), exp)
     assert float(per[1]) == pytest.approx(float(one), rel=1e-12)
+
+
+def test_flux_fold_called_eagerly_is_compiled_once_per_function():
+    from jaxdipole.flux import _fold_compiled
+
+    flux = jd.ReactorFlux(thermal_power=4.25 * u.GW, distance=72 * u.m)
+    ge = jd.nucleus("Ge74")
+    lo = jd.threshold_energy(MODEL.m_N, ge.mass)
+
+    def sigma(e):
+        return jd.primakoff_sigma(MODEL, ge, e)
+
+    eager = float(flux.fold(sigma, lo))
+    programs = _fold_compiled._cached._cache_size()
+    again = float(flux.fold(sigma, float(lo) * 1.001))  # a new bound, the same program
+    assert _fold_compiled._cached._cache_size() == programs and again < eager
+    traced = float(jax.jit(lambda m: flux.fold(lambda e: jd.primakoff_sigma(m, ge, e), lo))(MODEL))
+    E, W = flux.nodes(lo)
+    assert eager == pytest.approx(traced, rel=1e-13)
+    assert eager == pytest.approx(float(jnp.sum(W * jd.primakoff_sigma(MODEL, ge, E))), rel=1e-13)
+    total = jd.FluxSum((flux, flux))
+    assert float(total.fold(sigma, lo)) == pytest.approx(2 * eager, rel=1e-13)

@@ -180,6 +180,31 @@ def chunked_map(fn: Callable, xs: Any, batch_size: int | None) -> Any:
     return jax.tree.map(lambda v: v[:n], out)
 
 
+try:  # True outside every transformation (jit, vmap, grad, ...)
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover - a JAX without it: folds run as written
+    _trace_state_clean = None
+
+
+@eqx.filter_jit
+def _fold_compiled(method, flux, fn, E_low, kw):
+    return method(flux, fn, E_low, **kw)
+
+
+def _compiled_when_eager(method: Callable) -> Callable:
+    """A fold called outside any transformation runs as one compiled program (``fn`` is
+    static: calling again with the same function object reuses it, a new function compiles
+    anew); inside a transformation it is traced as written."""
+
+    @functools.wraps(method)
+    def fold(self, fn, E_low=0.0, **kw):
+        if _trace_state_clean is None or not _trace_state_clean():
+            return method(self, fn, E_low, **kw)
+        return _fold_compiled(method, self, fn, jnp.asarray(E_low, dtype=float), kw)
+
+    return fold
+
+
 def fold_options(
     breaks: Any = None, batch_size: int | None = None, parts: str = "all", n_per_panel=None
 ) -> dict[str, Any]:
@@ -296,6 +321,7 @@ class Flux(eqx.Module):
             [w.astype(dt) for w in Ws]
         )
 
+    @_compiled_when_eager
     def fold(
         self,
         fn: Callable[[Array], Any],
@@ -797,6 +823,7 @@ class FluxSum(Flux):
         E, W = zip(*(c.nodes(E_low, breaks, parts, n_per_panel) for c in self.parts), strict=True)
         return jnp.concatenate(E), jnp.concatenate(W)
 
+    @_compiled_when_eager
     def fold(
         self,
         fn: Callable[[Array], Any],
