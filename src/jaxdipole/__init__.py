@@ -33,6 +33,7 @@ from . import radiative as radiative
 from . import rates as rates
 from . import reach as reach
 from . import sensitivity as sensitivity
+from . import spallation as spallation
 from . import stats as stats
 from . import units as units
 from .cevns import cevns_dsigma_dER as cevns_dsigma_dER
@@ -83,5 +84,7 @@ from .rates import recoil_spectrum as recoil_spectrum
 from .scan import scan as scan
 from .sensitivity import primakoff_reach as primakoff_reach
 from .sensitivity import radiative_reach as radiative_reach
+from .spallation import MichelFlux as MichelFlux
+from .spallation import SpallationFlux as SpallationFlux
 
 __version__ = "0.1.0"

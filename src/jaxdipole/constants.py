@@ -21,6 +21,14 @@ m_p: float = 0.93827208943
 m_n: float = 0.93956542194
 #: Atomic mass unit u [GeV], CODATA 2022 (931.49410372 MeV).
 amu: float = 0.93149410372
+#: Muon mass [GeV], PDG 2024 (105.6583755 MeV).
+m_mu: float = 0.1056583755
+#: Charged-pion mass [GeV], PDG 2024 (139.57039 MeV).
+m_pi: float = 0.13957039
+#: Muon lifetime [s], PDG 2024.
+tau_mu_s: float = 2.1969811e-6
+#: Charged-pion lifetime [s], PDG 2024.
+tau_pi_s: float = 2.6033e-8
 #: Fermi constant G_F [GeV^-2], PDG 2024.
 G_F: float = 1.1663788e-5
 #: Low-energy weak mixing angle sin^2(theta_W) at Q -> 0 (MS-bar), PDG 2024 electroweak review.

@@ -39,6 +39,8 @@ barn: float = 1e-24 * cm2
 # --- time [GeV^-1] ----------------------------------------------------------------------------
 s: float = 1.0 / _c.hbar_GeV_s
 ms: float = 1e-3 * s
+us: float = 1e-6 * s
+ns: float = 1e-9 * s
 minute: float = 60.0 * s
 hour: float = 3600.0 * s
 day: float = 86400.0 * s
@@ -78,6 +80,8 @@ __all__ = [
     "barn",
     "s",
     "ms",
+    "us",
+    "ns",
     "minute",
     "hour",
     "day",
