@@ -16,6 +16,7 @@ if _os.environ.get("JAXDIPOLE_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 # ruff: noqa: E402
+from . import coherent as coherent
 from . import constants as constants
 from . import decay as decay
 from . import experiment as experiment
