@@ -16,6 +16,8 @@ if _os.environ.get("JAXDIPOLE_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 # ruff: noqa: E402
+from importlib import metadata as _metadata
+
 from . import coherent as coherent
 from . import constants as constants
 from . import decay as decay
@@ -88,4 +90,7 @@ from .sensitivity import radiative_reach as radiative_reach
 from .spallation import MichelFlux as MichelFlux
 from .spallation import SpallationFlux as SpallationFlux
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("jaxdipole")
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+    __version__ = "0+unknown"
