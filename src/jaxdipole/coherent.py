@@ -25,13 +25,20 @@ from jax.scipy.special import ndtr
 
 from . import units as u
 from ._quadrature import gauss_legendre_unit
-from .cevns import cevns_max_recoil
 from .experiment import Experiment
+from .kinematics import recoil_range
+from .model import DipoleModel
 from .nuclei import material
-from .rates import cevns_recoil_spectrum
-from .spallation import MICHEL_END_POINT, PION_LINE_ENERGY, SpallationFlux
+from .rates import cevns_recoil_spectrum, recoil_spectrum
+from .spallation import SpallationFlux
 
-__all__ = ["CENNS10Release", "load_cenns10", "cenns10_flux", "cenns10_cevns"]
+__all__ = [
+    "CENNS10Release",
+    "load_cenns10",
+    "cenns10_flux",
+    "cenns10_cevns",
+    "cenns10_primakoff",
+]
 
 _PDFS = {"cevns": "cevnspdf", "brn": "brnpdf", "delayed_brn": "delbrnpdf", "steady_state": "bkgpdf"}
 
@@ -136,8 +143,58 @@ def cenns10_flux(release: CENNS10Release, exposure: float = u.year, **kw) -> Spa
     return SpallationFlux(**(args | kw))
 
 
-#: Gauss–Legendre nodes per recoil panel of :func:`cenns10_cevns`.
-N_NODES_RECOIL = 48
+#: Recoil quadrature of the response fold: log-spaced panels × Gauss–Legendre nodes per panel.
+N_PANELS, N_NODES_RECOIL = 4, 32
+#: Lowest true recoil folded [GeV]: the released efficiency is 0 below 0.25 keVee (~1 keVnr).
+RECOIL_MIN = 1.0 * u.keV
+
+
+def _response(release, flux, spectrum, m_N, n_nodes):
+    """Σ_c f_c(t_j) ∫ dE_nr dN_c/dE_nr ε(E_ee) P(E_rec ∈ bin i | E_ee), shape (12, 10).
+
+    ``spectrum(exp_c, T)``: dN/dE_nr [per GeV] of component c's experiment at recoils T. Per
+    component, the recoil integral runs in ln E_nr over the component's kinematic range at its
+    largest energy (the line: exactly its recoils), so every panel is smooth.
+    """
+    p = release.params
+    exposure = u.year
+    flux = cenns10_flux(release, exposure) if flux is None else flux
+    target = material("Ar")
+    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
+    e_edges = jnp.asarray(release.energy_edges)
+    times = flux.time_fractions(jnp.asarray(release.time_edges) * u.us)  # (3, 10)
+    out = jnp.zeros((len(release.energy_edges) - 1, len(release.time_edges) - 1))
+    for c, comp in enumerate(flux.components()):
+        exp = Experiment(
+            target=target,
+            target_mass=p["mass_kg"] * u.kg,
+            exposure=exposure,
+            flux=comp,
+            recoil_threshold=0.0,
+        )
+        # recoils reachable by the component's largest energy, split at every isotope's
+        # kinematic ends (the line's spectrum stops there; the Michel ones have kinks)
+        e_top = comp.energy_max()
+        ends = jnp.stack([jnp.stack(recoil_range(e_top, m_N, n.mass)) for n in target.nuclei])
+        lo = jnp.maximum(jnp.min(ends), RECOIL_MIN)
+        hi = jnp.maximum(jnp.max(ends), lo)
+        pts = jnp.sort(jnp.concatenate([jnp.stack([lo, hi]), jnp.clip(ends.ravel(), lo, hi)]))
+        la = jnp.log(pts[:-1])[:, None, None]
+        L = (jnp.log(pts[1:]) - jnp.log(pts[:-1]))[:, None, None] / N_PANELS
+        k = jnp.arange(N_PANELS)[None, :, None]
+        T = jnp.exp(la + L * (k + x)).ravel()
+        W = jnp.broadcast_to(w * L, (pts.shape[0] - 1, N_PANELS, n_nodes)).ravel() * T
+        ok = hi > lo
+        t_kev = T / u.keV
+        e_ee = (p["qf_a"] + p["qf_b_per_kevnr"] * t_kev) * t_kev  # [keVee]
+        eff = jnp.interp(e_ee, release.efficiency_kevee, release.efficiency, left=0.0)
+        sigma = p["resolution_a"] * jnp.sqrt(e_ee)
+        z = (e_edges[None, :] - e_ee[:, None]) / sigma[:, None]
+        p_bin = ndtr(z[:, 1:]) - ndtr(z[:, :-1])  # (nodes, 12)
+        dn = spectrum(exp, T)
+        energy = jnp.sum((W * dn * eff)[:, None] * p_bin, axis=0)
+        out = out + jnp.where(ok, energy, 0.0)[:, None] * times[c][None, :]
+    return out
 
 
 def cenns10_cevns(
@@ -152,40 +209,27 @@ def cenns10_cevns(
     N_ij = Σ_c f_c(t_j) ∫ dE_nr dN_c/dE_nr ε(E_ee) P(E_rec ∈ bin i | E_ee), with c the prompt
     ν_μ line and the delayed ν_e, ν̄_μ (``flux``, default :func:`cenns10_flux`), E_ee = (a + b
     E_nr) E_nr the released quenching, ε the released efficiency at the true E_ee and P the
-    Gaussian resolution σ/E = c/√(E/keVee). The recoil integral is split where the line's
-    recoils end (each panel smooth), ``n_nodes`` nodes per panel.
+    Gaussian resolution σ/E = c/√(E/keVee); ``n_nodes`` Gauss–Legendre nodes per ln E_nr panel.
     """
-    p = release.params
-    exposure = u.year
-    flux = cenns10_flux(release, exposure) if flux is None else flux
-    target = material("Ar")
-    m_ar = target.nuclei[int(np.argmax(np.asarray(target.mass_fractions)))].mass  # Ar40
-    top_line = cevns_max_recoil(PION_LINE_ENERGY, m_ar)
-    top = cevns_max_recoil(MICHEL_END_POINT, m_ar)
-    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
-    lo = 0.1 * u.keV
-    edges = jnp.asarray([lo, top_line, top])
-    a, b = edges[:-1, None], edges[1:, None]
-    T = (a + (b - a) * x).ravel()  # true recoil energies [GeV]
-    W = ((b - a) * w).ravel()
-    t_kev = T / u.keV
-    e_ee = (p["qf_a"] + p["qf_b_per_kevnr"] * t_kev) * t_kev  # [keVee]
-    eff = jnp.interp(e_ee, release.efficiency_kevee, release.efficiency, left=0.0, right=None)
-    sigma = p["resolution_a"] * jnp.sqrt(e_ee)
-    e_edges = jnp.asarray(release.energy_edges)
-    z = (e_edges[None, :] - e_ee[:, None]) / sigma[:, None]
-    p_bin = ndtr(z[:, 1:]) - ndtr(z[:, :-1])  # (nodes, 12)
-    times = flux.time_fractions(jnp.asarray(release.time_edges) * u.us)  # (3, 10)
-    out = 0.0
-    for c, comp in enumerate(flux.components()):
-        exp = Experiment(
-            target=target,
-            target_mass=p["mass_kg"] * u.kg,
-            exposure=exposure,
-            flux=comp,
-            recoil_threshold=0.0,
-        )
-        dn = cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
-        energy = jnp.sum((W * dn * eff)[:, None] * p_bin, axis=0)  # (12,)
-        out = out + energy[:, None] * times[c][None, :]
-    return out
+
+    def spectrum(exp, T):
+        return cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
+
+    return _response(release, flux, spectrum, 0.0, n_nodes)
+
+
+def cenns10_primakoff(
+    model: DipoleModel,
+    release: CENNS10Release,
+    flux: SpallationFlux | None = None,
+    *,
+    n_nodes: int = N_NODES_RECOIL,
+) -> Array:
+    """Primakoff upscattering ν A -> N A counts per (energy, time) bin, shape (12, 10), as
+    :func:`cenns10_cevns` (the same response), each component through its flavour's moment
+    (prompt ν_μ and delayed ν̄_μ: μ_μ; delayed ν_e: μ_e). ∝ μ²; the N decay is irrelevant."""
+
+    def spectrum(exp, T):
+        return recoil_spectrum(model, exp, T, apply_efficiency=False)
+
+    return _response(release, flux, spectrum, model.m_N, n_nodes)
