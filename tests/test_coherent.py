@@ -94,3 +94,51 @@ def test_primakoff_counts_equal_the_rate_fold(release):
     mu_only = np.asarray(cenns10_primakoff(jd.DipoleModel(5e-3, mu=(0, 1e-9, 0)), release))
     f_e, f_mu = e_only.sum(0) / e_only.sum(), mu_only.sum(0) / mu_only.sum()
     assert f_mu[1] > 1.5 * f_e[1] and f_e[-1] > f_mu[-1]
+
+
+def _fit(release, nuclear_recoils):
+    import jax.numpy as jnp
+
+    import jaxdipole as jd
+    from jaxdipole.coherent import cenns10_expected, cenns10_nll
+
+    nr = jnp.asarray(nuclear_recoils)
+
+    def nll(x):
+        a_c, a_b, a_d, a_s = x
+        exp = cenns10_expected(release, a_c * nr, brn=a_b, delayed_brn=a_d, steady_state=a_s)
+        return cenns10_nll(release, exp, {"brn": a_b, "delayed_brn": a_d, "steady_state": a_s})
+
+    res = jd.fit.minimize(nll, jnp.ones(4))
+    assert bool(res.converged)
+    return np.asarray(res.x), np.asarray(res.errors)
+
+
+def test_likelihood_reproduces_the_published_fit(release):
+    # the release's CEvNS expectation in our binned Poisson likelihood with the background
+    # priors gives the collaboration's best fit (PRL 126 (2021) 012002, the release's YAML):
+    # CEvNS 159 +- 43, prompt BRN 553 +- 34, delayed BRN 10 +- 11, steady state 3131 +- 23
+    from jaxdipole.coherent import f90_shape
+
+    shape = f90_shape(release)
+    assert np.allclose(shape.sum(1)[:8], 1.0)
+    cevns = release.expected["cevns"].sum(1)
+    x, err = _fit(release, cevns)
+    fitted = {
+        "cevns": (x[0] * cevns.sum(), err[0] * cevns.sum(), 159, 43),
+        "brn": (x[1] * 497, err[1] * 497, 553, 34),
+        "delayed_brn": (x[2] * 33, err[2] * 33, 10, 11),
+        "steady_state": (x[3] * 3152, err[3] * 3152, 3131, 23),
+    }
+    for name, (val, sig, pub, pub_sig) in fitted.items():
+        assert abs(val - pub) < 0.5 * pub_sig, name
+        assert sig == pytest.approx(pub_sig, rel=0.25), name
+
+
+def test_fit_with_our_standard_model_prediction(release):
+    # jaxdipole's own CEvNS prediction in place of the release's: the fitted CEvNS count
+    # agrees with the collaboration's 159 +- 43 within one standard deviation
+    sm = np.asarray(cenns10_cevns(release))
+    x, err = _fit(release, sm)
+    assert abs(x[0] * sm.sum() - 159) < 43
+    assert 0.5 < x[0] < 2.0 and err[0] < 0.5

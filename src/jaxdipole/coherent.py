@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.scipy.special import ndtr
+from jax.typing import ArrayLike
 
 from . import units as u
 from ._quadrature import gauss_legendre_unit
@@ -31,6 +32,7 @@ from .model import DipoleModel
 from .nuclei import material
 from .rates import cevns_recoil_spectrum, recoil_spectrum
 from .spallation import SpallationFlux
+from .stats import poisson_nll
 
 __all__ = [
     "CENNS10Release",
@@ -38,6 +40,9 @@ __all__ = [
     "cenns10_flux",
     "cenns10_cevns",
     "cenns10_primakoff",
+    "f90_shape",
+    "cenns10_expected",
+    "cenns10_nll",
 ]
 
 _PDFS = {"cevns": "cevnspdf", "brn": "brnpdf", "delayed_brn": "delbrnpdf", "steady_state": "bkgpdf"}
@@ -233,3 +238,53 @@ def cenns10_primakoff(
         return recoil_spectrum(model, exp, T, apply_efficiency=False)
 
     return _response(release, flux, spectrum, model.m_N, n_nodes)
+
+
+def f90_shape(release: CENNS10Release) -> np.ndarray:
+    """F90 distribution of nuclear recoils per energy bin, shape (12, 8), rows summing to 1
+    (0 where the release expects no nuclear recoils): the release's CEvNS expectation summed
+    over time, the prompt beam-neutron one where that is empty (both are nuclear recoils)."""
+    out = np.zeros(release.data.shape[:2])
+    for name in ("cevns", "brn"):
+        shape = release.expected[name].sum(2)
+        norm = shape.sum(1, keepdims=True)
+        fill = (out.sum(1, keepdims=True) == 0) & (norm > 0)
+        out = np.where(fill, shape / np.where(norm > 0, norm, 1.0), out)
+    return out
+
+
+def cenns10_expected(
+    release: CENNS10Release,
+    nuclear_recoils: Array,
+    *,
+    brn: ArrayLike = 1.0,
+    delayed_brn: ArrayLike = 1.0,
+    steady_state: ArrayLike = 1.0,
+) -> Array:
+    """Expected counts per (energy, F90, time) bin, shape (12, 8, 10): ``nuclear_recoils``
+    (shape (12, 10), e.g. :func:`cenns10_cevns` plus :func:`cenns10_primakoff`) spread over
+    F90 by :func:`f90_shape`, plus the release's prompt and delayed beam-related-neutron and
+    steady-state expectations scaled by ``brn``, ``delayed_brn``, ``steady_state``."""
+    nr = jnp.asarray(nuclear_recoils)[:, None, :] * jnp.asarray(f90_shape(release))[:, :, None]
+    e = release.expected
+    return (
+        nr
+        + brn * jnp.asarray(e["brn"])
+        + delayed_brn * jnp.asarray(e["delayed_brn"])
+        + steady_state * jnp.asarray(e["steady_state"])
+    )
+
+
+#: Relative priors on the background normalisations (the release's predictions: prompt BRN
+#: 497 ± 160, delayed BRN 33 ± 33, steady state 3154 ± 25).
+BACKGROUND_PRIORS = {"brn": 160 / 497, "delayed_brn": 1.0, "steady_state": 25 / 3154}
+
+
+def cenns10_nll(release: CENNS10Release, expected: Array, norms: dict[str, Array]) -> Array:
+    """Binned Poisson negative log-likelihood of the release's counts given ``expected``
+    (shape (12, 8, 10)), plus Gaussian constraints (1 ± :data:`BACKGROUND_PRIORS`) on the
+    background scale factors in ``norms``."""
+    nll = jnp.sum(poisson_nll(jnp.asarray(release.data), expected))
+    for name, x in norms.items():
+        nll = nll + 0.5 * ((x - 1.0) / BACKGROUND_PRIORS[name]) ** 2
+    return nll
