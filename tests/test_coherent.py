@@ -142,3 +142,65 @@ def test_fit_with_our_standard_model_prediction(release):
     x, err = _fit(release, sm)
     assert abs(x[0] * sm.sum() - 159) < 43
     assert 0.5 < x[0] < 2.0 and err[0] < 0.5
+
+
+def test_signal_limit_against_a_scipy_profile_likelihood(release):
+    # the same profile-likelihood ratio computed with NumPy + scipy.optimize (nuisances
+    # profiled by L-BFGS-B, the crossing by brentq): the limits agree
+    from scipy import optimize, special
+
+    import jaxdipole as jd
+    from jaxdipole.coherent import (
+        BACKGROUND_PRIORS,
+        CEVNS_PRIOR,
+        cenns10_primakoff,
+        cenns10_signal_limit,
+        f90_shape,
+    )
+
+    u = jd.units
+    sm = np.asarray(cenns10_cevns(release))
+    model = jd.DipoleModel(10 * u.MeV, mu=(0, 3e-9 * u.mu_B, 0))  # near the limit: s_90 ~ 1
+    sig = np.asarray(cenns10_primakoff(model, release))
+    got = cenns10_signal_limit(release, sm, sig)
+
+    shape = f90_shape(release)[:, :, None]
+    e, n = release.expected, release.data
+    pri = np.array([CEVNS_PRIOR] + [BACKGROUND_PRIORS[k] for k in ("brn", "delayed_brn")]
+                   + [BACKGROUND_PRIORS["steady_state"]])  # fmt: skip
+
+    def nll(s, th):
+        nr = (th[0] * sm + s * sig)[:, None, :] * shape
+        nu = nr + th[1] * e["brn"] + th[2] * e["delayed_brn"] + th[3] * e["steady_state"]
+        nu = np.maximum(nu, 1e-300)
+        return np.sum(nu - n * np.log(nu) + special.gammaln(n + 1)) + 0.5 * np.sum(
+            ((th - 1) / pri) ** 2
+        )
+
+    def prof(s):
+        opts = {"ftol": 1e-14, "gtol": 1e-10}
+        r = optimize.minimize(
+            lambda th: nll(s, th), np.ones(4), method="L-BFGS-B", bounds=[(0.01, 5)] * 4,
+            options=opts,
+        )  # fmt: skip
+        return r.fun
+
+    glob = optimize.minimize_scalar(prof, bounds=(0.0, 50.0), method="bounded",
+                                    options={"xatol": 1e-8})  # fmt: skip
+    nll_min = min(glob.fun, prof(0.0))
+    ref = optimize.brentq(lambda s: 2 * (prof(s) - nll_min) - 1.6448536269514722**2,
+                          max(glob.x, 1e-9), 1e3, xtol=1e-10)  # fmt: skip
+    assert 0.3 < ref < 3 and got == pytest.approx(ref, rel=1e-4)
+
+
+def test_mu_limit_does_not_depend_on_the_reference_coupling(release):
+    import jaxdipole as jd
+    from jaxdipole.coherent import cenns10_mu_limit
+
+    u = jd.units
+    a = cenns10_mu_limit(jd.DipoleModel(10 * u.MeV, mu=(0, 1e-9 * u.mu_B, 0)), release)
+    b = cenns10_mu_limit(jd.DipoleModel(10 * u.MeV, mu=(0, 4e-9 * u.mu_B, 0)), release)
+    assert np.isfinite(a) and a == pytest.approx(b, rel=1e-5)
+    assert 1e-10 < a / u.mu_B < 1e-7  # a few 1e-9 mu_B (COHERENT-scale sensitivity)
+    with pytest.raises(ValueError, match="non-zero"):
+        cenns10_mu_limit(jd.DipoleModel(10 * u.MeV, mu=(1e-9, 0, 0)), release)
