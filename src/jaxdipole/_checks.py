@@ -11,9 +11,14 @@ import jax
 import numpy as np
 
 
+def is_traced(tree) -> bool:
+    """Whether any leaf of the pytree ``tree`` is a JAX tracer (inside jit/vmap/grad/...)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
+
+
 def concrete(x) -> np.ndarray | None:
     """``x`` as a NumPy array if it is concrete, ``None`` if it is a JAX tracer."""
-    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x)):
+    if is_traced(x):
         return None
     return np.asarray(x, dtype=float)
 

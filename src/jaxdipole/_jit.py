@@ -25,11 +25,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._checks import is_traced
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _tracing(tree: Any) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
 def _float_leaves_to_arrays(tree: Any) -> Any:
@@ -91,7 +89,7 @@ def compiled(
                 bound = sig.bind(*args, **kwargs)
                 bound.apply_defaults()
                 check(**bound.arguments)
-            if _tracing((args, kwargs)):
+            if is_traced((args, kwargs)):
                 return body(*args, **kwargs)
             args, kwargs = _float_leaves_to_arrays((args, kwargs))
             return jitted(*args, **kwargs)

@@ -42,10 +42,6 @@ N_NODES_ER = 32
 N_NODES_SIGMA = 64
 
 
-def _check_dsigma(E_nu, E_R, flavour, **_):
-    _check_inputs(E_nu, E_R, flavour)
-
-
 def _check_window(E_nu, E_R_lo, E_R_hi, flavour, **_):
     _check_inputs(E_nu, None, flavour)
     check_nonnegative("E_R_lo", E_R_lo, "GeV")
@@ -60,7 +56,7 @@ def _check_sigma(E_nu, flavour, recoil_threshold, method, **_):
     check_choice("method", method, _METHODS)
 
 
-def _check_inputs(E_nu, E_R=None, flavour=0):
+def _check_inputs(E_nu, E_R=None, flavour=0, **_):
     check_nonnegative("E_nu", E_nu, "GeV")
     if E_R is not None:
         check_nonnegative("E_R", E_R, "GeV")
@@ -86,7 +82,7 @@ def _dsigma_unit(E, T, m, M):
     return jnp.where(inside, D / (8.0 * M * E_s * E_s * T_s * T_s), 0.0)
 
 
-@compiled(check=_check_dsigma)
+@compiled(check=_check_inputs)
 def primakoff_dsigma_dER(
     model: DipoleModel,
     nuc: Nucleus,

@@ -69,7 +69,7 @@ from jax.scipy.special import erfc
 from jax.typing import ArrayLike
 
 from . import constants
-from ._checks import check_choice, concrete
+from ._checks import check_choice, concrete, is_traced
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
@@ -658,7 +658,7 @@ def _closed_form_applies(exp: Experiment, form_factor: bool | str):
         return True
     ends = [c.energy_max() for c in exp.flux.components()]  # once per component
     pairs = [(n, e) for n in exp.target.nuclei for e in ends]
-    if not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(pairs)):
+    if not is_traced(pairs):
         top = max((np.max(np.asarray(e)) for e in ends), key=float)  # keeps the dtype
         return all(bool(np.all(series_in_range(n, top, np))) for n in exp.target.nuclei)
     return jnp.all(jnp.stack([series_in_range(n, e) for n, e in pairs]))
@@ -739,10 +739,10 @@ def recoil_spectrum(
     """Primakoff recoil spectrum dN/dE_R [events per GeV] at true recoil energy E_R [GeV].
 
     dN/dE_R = ε(E_R) T Σ N_i ∫_{E ≥ E_min(E_R)} dΦ/dE dσ_i/dE_R(E, E_R) dE with
-    E_min(E_R) = :func:`~jaxdipole.kinematics.min_neutrino_energy` (E_R, m_N, M_i). Scalar E_R
-    0 for E_R <= 0. ``apply_efficiency=False`` omits ε (the
-    spectrum produced in the target). Multiply by ``u.keV`` for events per keV. ``E_R`` may be
-    an array (the result has its shape, plus a species axis with ``per_nucleus``).
+    E_min(E_R) = :func:`~jaxdipole.kinematics.min_neutrino_energy` (E_R, m_N, M_i); 0 for
+    E_R <= 0. ``E_R`` may be an array (the result has its shape, plus a species axis with
+    ``per_nucleus``). ``apply_efficiency=False`` omits ε (the spectrum produced in the target).
+    Multiply by ``u.keV`` for events per keV.
     """
     check_scalar_model(model)
     return _recoil_spectrum(

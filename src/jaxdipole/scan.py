@@ -22,6 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._checks import is_traced
+
 __all__ = ["scan"]
 
 _AXIS = "points"
@@ -174,7 +176,7 @@ def _cached_runner(fn, key: tuple, build: Callable[[], Any]):
     except TypeError:  # not weak-referenceable: no caching
         return build()
     read = _values_read(fn)
-    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(read)):
+    if is_traced(read):
         return build()  # traced closure (scan under grad/jit): nothing to reuse
     ids = tuple(id(v) for v in read)
     for k, (entry_key, entry_ids, _, runner) in enumerate(entries):
