@@ -204,3 +204,26 @@ def test_mu_limit_does_not_depend_on_the_reference_coupling(release):
     assert 1e-10 < a / u.mu_B < 1e-7  # a few 1e-9 mu_B (COHERENT-scale sensitivity)
     with pytest.raises(ValueError, match="non-zero"):
         cenns10_mu_limit(jd.DipoleModel(10 * u.MeV, mu=(1e-9, 0, 0)), release)
+
+
+def test_primakoff_counts_gradient_in_log_mass(release):
+    # d N / d ln m_N: finite, equal to a central difference in ln m_N inside the reach, and
+    # exactly 0 (finite) beyond the flux end point, where no N can be produced
+    import jax
+    import jax.numpy as jnp
+
+    import jaxdipole as jd
+    from jaxdipole.coherent import cenns10_primakoff
+
+    u = jd.units
+
+    def total(log_m):
+        model = jd.DipoleModel(jnp.exp(log_m), mu=(0, 3e-9 * u.mu_B, 0))
+        return jnp.sum(cenns10_primakoff(model, release))
+
+    f, g = jax.jit(total), jax.jit(jax.grad(total))
+    x0, h = np.log(20 * u.MeV), 1e-4
+    fd = (float(f(x0 + h)) - float(f(x0 - h))) / (2 * h)
+    assert np.isfinite(float(g(x0))) and float(g(x0)) == pytest.approx(fd, rel=1e-5) and fd < 0
+    beyond = np.log(60 * u.MeV)  # above m_mu / 2 = 52.8 MeV
+    assert float(f(beyond)) == 0.0 and float(g(beyond)) == 0.0
