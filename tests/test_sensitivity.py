@@ -185,3 +185,101 @@ def test_reach_curves_extend_off_shell_with_the_full_amplitude():
     assert curves["offshell_dirac"][1] == pytest.approx(float(direct), rel=1e-9)
     with pytest.raises(ValueError, match="scenarios"):
         jd.reach.reach_curves(EXP, m, scenarios=["nonsense"])
+
+
+# --- which couplings a reach scales (scale=) ---------------------------------------------------
+
+
+def sterile_model(mu_prime, m=2 * u.MeV, ratio=0.1):
+    return model(m, m_N_prime=ratio * m, mu_prime=mu_prime)
+
+
+@eqx.filter_jit
+def _rad_scaled(md, exp, scale, channels="all"):
+    return radiative_reach(md, exp, scale=scale, channels=channels, **FAST)
+
+
+def test_fixed_mu_prime_reach_gives_2p303_sterile_photon_events():
+    md = sterile_model(1e-5 * u.mu_B)  # N' γ decays dominate the width: partly prompt in 10 cm
+    mu90 = float(_rad_scaled(md, EXP, "active", "sterile"))
+    at_limit = jd.DipoleModel(md.m_N, (mu90, 0.0, 0.0), "dirac", md.m_N_prime, md.mu_prime)
+    n90 = float(jd.radiative_events(at_limit, EXP, "sterile", **FAST))
+    assert n90 == pytest.approx(-np.log(0.1), rel=1e-9)
+    # μ_NN' held fixed: the limit differs from the one with both moments scaled together
+    both = float(_rad_scaled(md, EXP, "all", "sterile"))
+    assert abs(both / mu90 - 1) > 0.5
+
+
+def test_scale_all_is_the_default_and_a_callable_scaling_is_the_same():
+    md = sterile_model(MU_REF)
+    default = float(_rad(md, EXP))
+    assert float(_rad_scaled(md, EXP, "all")) == default
+    by_hand = float(_rad_scaled(md, EXP, lambda m, k: m.__class__(
+        m.m_N, m.mu * k, m.nature, m.m_N_prime, m.mu_prime * k)))  # fmt: skip
+    assert by_hand == pytest.approx(default, rel=1e-10)
+
+
+def test_prompt_limit_is_primakoff_events_times_photon_efficiency():
+    # prompt decays, every photon in the window: N_γ = ε_γ N_Primakoff whatever μ_NN' does
+    exp = EXP.with_(decay_length=None, photon_energy_min=0.0, photon_efficiency=0.7)
+    md = sterile_model(1e-6 * u.mu_B)
+    mu90 = float(_rad_scaled(md, exp, "active", "all"))
+    n_ref = float(rates.primakoff_events(md, exp))
+    assert mu90 == pytest.approx(MU_REF * np.sqrt(-np.log(0.1) / (0.7 * n_ref)), rel=1e-9)
+
+
+def test_long_lived_limit_scales_as_one_over_mu_prime():
+    # N long-lived (decay length ~ 25 km ≫ 10 cm): N_γ ∝ μ_e² · L Γ_NN' ∝ μ_e² μ_NN'²
+    mu_a = float(_rad_scaled(sterile_model(1e-8 * u.mu_B), EXP, "active", "sterile"))
+    mu_b = float(_rad_scaled(sterile_model(2e-8 * u.mu_B), EXP, "active", "sterile"))
+    assert mu_a / mu_b == pytest.approx(2.0, rel=1e-5)
+
+
+def test_saturating_rate_gives_inf_and_fixed_couplings_alone_give_zero():
+    # μ_NN' tiny: the N' γ branching ratio falls as μ_e grows, the rate saturates below 2.303
+    md = sterile_model(1e-12 * u.mu_B)
+    n_far = float(jd.radiative_events(scale_couplings(md, 1e8, "active"), EXP, "sterile", **FAST))
+    assert n_far < 0.1
+    assert np.isinf(float(_rad_scaled(md, EXP, "active", "sterile")))
+    g = jax.grad(lambda mp: _rad_scaled(sterile_model(mp), EXP, "active", "sterile"))(
+        1e-12 * u.mu_B
+    )
+    assert float(g) == 0.0
+    # a reactor has no ν_μ: scaling μ_μ changes nothing, so the limit is 0 when μ_e alone gives
+    # more than 2.303 events and inf when it gives fewer
+    two = jd.DipoleModel(2 * u.MeV, (1e-7 * u.mu_B, MU_REF, 0.0))
+    assert float(_rad_scaled(two, EXP, 1)) == 0.0
+    two = jd.DipoleModel(2 * u.MeV, (1e-12 * u.mu_B, MU_REF, 0.0))
+    assert np.isinf(float(_rad_scaled(two, EXP, 1)))
+
+
+def test_scale_validation():
+    md = sterile_model(MU_REF)
+    with pytest.raises(ValueError, match="scale"):
+        radiative_reach(md, EXP, scale="sterile")
+    with pytest.raises(ValueError, match="scale"):
+        radiative_reach(md, EXP, scale=True)
+    with pytest.raises(ValueError, match="flavour=0 with scale=1"):
+        radiative_reach(md, EXP, scale=1, flavour=0)
+    with pytest.raises(ValueError, match=r"mu\[1\] is 0"):
+        radiative_reach(md, EXP, scale=1)
+
+
+def test_fixed_mu_prime_reach_derivatives_match_finite_differences():
+    # μ_NN', m_N'/m_N, the photon threshold and the decay length, in the partly prompt regime
+    m = 2 * u.MeV
+
+    def f(p):
+        mp, ratio, e_min, length = p
+        md = jd.DipoleModel(m, (MU_REF, 0.0, 0.0), "dirac", ratio * m, mp)
+        exp = EXP.with_(photon_energy_min=e_min, decay_length=length)
+        return radiative_reach(md, exp, scale="active", channels="sterile", **FAST)
+
+    f = jax.jit(f)
+    p0 = jnp.array([1e-5 * u.mu_B, 0.1, 400 * u.keV, 10 * u.cm])
+    grad = np.asarray(jax.grad(f)(p0))
+    for i in range(4):
+        h = 1e-4 * p0[i]
+        fd = (float(f(p0.at[i].add(h))) - float(f(p0.at[i].add(-h)))) / (2 * float(h))
+        assert grad[i] == pytest.approx(fd, rel=2e-5), i
+    assert grad[0] < 0 and grad[2] > 0  # a larger μ_NN' helps; a higher photon threshold hurts

@@ -49,6 +49,8 @@ from .rates import (
 
 __all__ = [
     "scale_couplings",
+    "check_scale",
+    "SCALES",
     "primakoff_reach",
     "combined_primakoff_reach",
     "radiative_reach",
@@ -57,14 +59,42 @@ __all__ = [
 
 #: Default number of log-spaced recoil bins of the Primakoff likelihood.
 N_RECOIL_BINS = 12
-#: Newton iterations in ln μ for the radiative reach (converges to ~1e-12 in ≤ 3 when N is
-#: long-lived; 5 covers the prompt transition).
-N_NEWTON = 5
+#: Most root-find iterations in ln μ for the radiative reach (it stops at 1e-11: 2-4 where the
+#: rate is a power of μ, ≲ 10 in the prompt transition or before a saturating rate).
+N_NEWTON = 40
 
 
-def scale_couplings(model: DipoleModel, k: ArrayLike) -> DipoleModel:
-    """The model with every coupling (``mu`` and ``mu_prime``) multiplied by ``k``."""
-    return eqx.tree_at(lambda m: (m.mu, m.mu_prime), model, (model.mu * k, model.mu_prime * k))
+#: Coupling scalings of :func:`radiative_reach` (besides a flavour index 0/1/2 and a callable).
+SCALES = ("all", "active")
+
+
+def scale_couplings(model: DipoleModel, k: ArrayLike, scale="all") -> DipoleModel:
+    """The model with its couplings multiplied by ``k``.
+
+    ``scale``: ``"all"`` (default: ``mu`` and ``mu_prime``), ``"active"`` (``mu`` only, the
+    sterile-to-sterile ``mu_prime`` fixed), a flavour index 0/1/2 (only ``mu[flavour]``, the
+    other moments fixed), or a callable ``(model, k) -> model``.
+    """
+    check_scale(scale)
+    if callable(scale):
+        return scale(model, k)
+    if scale == "all":
+        return eqx.tree_at(lambda m: (m.mu, m.mu_prime), model, (model.mu * k, model.mu_prime * k))
+    if scale == "active":
+        return eqx.tree_at(lambda m: m.mu, model, model.mu * k)
+    return eqx.tree_at(lambda m: m.mu, model, model.mu.at[scale].multiply(k))
+
+
+def check_scale(scale) -> None:
+    """ValueError unless ``scale`` is "all", "active", a flavour index 0/1/2 or a callable."""
+    if callable(scale) or (isinstance(scale, str) and scale in SCALES):
+        return
+    if isinstance(scale, (int, np.integer)) and not isinstance(scale, bool) and 0 <= scale <= 2:
+        return
+    raise ValueError(
+        f"scale must be 'all', 'active', a flavour index 0/1/2 or a callable (model, k) -> model, "
+        f"got {scale!r}"
+    )
 
 
 def _check_flavour(flavour: int) -> None:
@@ -78,11 +108,6 @@ def _check_binned(exp=None, exps=None, edges=N_RECOIL_BINS, upper=None, cl=0.9, 
     if edges is not None:
         for e in [exp] if exps is None else list(exps):
             recoil_edges(e, edges, upper)
-
-
-def _check_radiative(cl=0.9, background=0.0, **_):
-    stats._check_cl(cl)
-    check_nonnegative("background", background, "events")
 
 
 def _reference(model: DipoleModel, flavour: int) -> Array:
@@ -227,41 +252,132 @@ def _limit_from_bins(model, flavour, s, b, cl, sigma_b):
     return jnp.where(seen, mu_ref * jnp.sqrt(jnp.where(seen, x, 1.0)), jnp.inf)
 
 
+def _check_radiative(model=None, cl=0.9, background=0.0, scale="all", flavour=None, **_):
+    stats._check_cl(cl)
+    check_nonnegative("background", background, "events")
+    check_scale(scale)
+    if flavour is not None:
+        _check_flavour(flavour)
+    if not callable(scale) and not isinstance(scale, str) and flavour not in (None, scale):
+        raise ValueError(
+            f"flavour={flavour} with scale={scale}: only mu[{scale}] is scaled, so the limit is "
+            f"reported on it; leave flavour out or pass flavour={scale}"
+        )
+    if flavour is None:
+        flavour = scale if not callable(scale) and not isinstance(scale, str) else 0
+    mu = concrete(model.mu) if model is not None else None
+    if mu is not None and np.ndim(mu) == 1 and mu[flavour] == 0:
+        raise ValueError(
+            f"model.mu[{flavour}] is 0: the limit is reported on (and scales) the moment of "
+            f"flavour {flavour}; give it a nonzero reference value"
+        )
+
+
+#: Largest |ln k| the radiative root find explores around the model's couplings (k from
+#: e^-60 ~ 1e-26 to e^60): beyond it the limit is reported as 0 or inf.
+LN_K_SPAN = 60.0
+#: Largest step in ln k of one root-find iteration (a factor e^8 ~ 3000 in the couplings).
+LN_K_STEP = 8.0
+
+
+def _solve_log_rate(log_rate, log_s, max_iter):
+    """Root t of ln N(e^t) = log_s for an increasing ln N, and whether it lies inside the span.
+
+    Newton steps in t safeguarded by a bracket (bisection when a step leaves it, at most
+    ``LN_K_STEP`` per step while one side is open), so every regime converges: ∝ k⁴
+    (long-lived N), ∝ k² (prompt), the transition, and a rate that saturates (a fixed coupling
+    limits the branching ratio), for which no root exists. Stops when the step or the residual
+    falls below 1e-11. Returns (t, state): state 0 root found, +1 the rate stays below ``log_s``
+    up to t = +``LN_K_SPAN`` (no limit: inf), −1 above it down to −``LN_K_SPAN`` (limit 0).
+    Not differentiable (the caller takes the implicit derivative).
+    """
+
+    def eval_at(t):
+        (lr, pos), (slope, _) = jax.jvp(log_rate, (t,), (jnp.ones_like(t),))
+        lr = jnp.where(pos, lr, -jnp.inf)
+        slope = jnp.where(pos & jnp.isfinite(slope), slope, 0.0)
+        return lr, slope
+
+    def body(carry):
+        t, lo, hi, lr, slope, it, _ = carry
+        g = lr - log_s
+        newton = t - g / jnp.where(slope > 1e-8, slope, 1.0)
+        good = (slope > 1e-8) & jnp.isfinite(g)
+        direction = jnp.where(g < 0, 1.0, -1.0)
+        step = jnp.where(good, newton, t + direction * LN_K_STEP)
+        step = jnp.clip(step, t - LN_K_STEP, t + LN_K_STEP)
+        both = jnp.isfinite(lo) & jnp.isfinite(hi)
+        outside = (step <= lo) | (step >= hi)
+        step = jnp.where(both & outside, 0.5 * (lo + hi), step)
+        lr_n, slope_n = eval_at(step)
+        above = lr_n > log_s
+        hi = jnp.where(above, step, hi)
+        lo = jnp.where(above, lo, step)
+        done = (jnp.abs(step - t) < 1e-11) | (jnp.abs(lr_n - log_s) < 1e-11)
+        return step, lo, hi, lr_n, slope_n, it + 1, done
+
+    def cond(carry):
+        t, *_, it, done = carry
+        return (~done) & (it < max_iter) & (jnp.abs(t) <= LN_K_SPAN)
+
+    t0 = jnp.zeros(())
+    lr0, slope0 = eval_at(t0)
+    carry = (t0, -jnp.inf, jnp.inf, lr0, slope0, 0, jnp.abs(lr0 - log_s) < 1e-11)
+    t, lo, hi, lr, *_ = jax.lax.while_loop(cond, body, carry)
+    state = jnp.where(t > LN_K_SPAN, 1, jnp.where(t < -LN_K_SPAN, -1, 0))
+    # out of iterations without a bracketed root: decide by the side the rate stays on
+    state = jnp.where((state == 0) & ~jnp.isfinite(hi) & (lr < log_s - 1e-6), 1, state)
+    state = jnp.where((state == 0) & ~jnp.isfinite(lo) & (lr > log_s + 1e-6), -1, state)
+    return t, state
+
+
 @compiled(check=_check_radiative)
 def radiative_reach(
     model: DipoleModel,
     exp: Experiment,
     *,
-    flavour: int = 0,
+    flavour: int | None = None,
     cl: float = stats.CL90,
     background: ArrayLike = 0.0,
     channels="all",
+    scale="all",
     n_newton: int = N_NEWTON,
     method: str = "narrow_width",
     **rate_kwargs,
 ) -> Array:
     """Median expected upper limit on ``model.mu[flavour]`` [GeV^-1] from radiative events.
 
-    Solves N_γ(k · couplings) = s_up for the coupling scale k, with N_γ =
-    :func:`jaxdipole.radiative_events` (recoil in the window, N decaying inside
-    ``exp.decay_length``, photon in the photon window) and s_up the median expected counting
-    limit for ``background`` expected photon-coincidence events (2.303 at 90 % CL when 0).
+    Solves N_γ(scaled couplings) = s_up for the scale k of the couplings that ``scale``
+    selects, with N_γ = :func:`jaxdipole.radiative_events` (recoil in the window, N decaying
+    inside ``exp.decay_length``, photon in the photon window) and s_up the median expected
+    counting limit for ``background`` expected photon-coincidence events (2.303 at 90 % CL
+    when 0). Returns k · |mu[flavour]|.
 
     Parameters
     ----------
     model : DipoleModel
-        m_N, nature, N' and the coupling pattern (``mu``, ``mu_prime``; ``mu[flavour]`` ≠ 0).
+        m_N, nature, N' and the couplings: the pattern that is scaled, and the values held
+        fixed (e.g. ``mu_prime`` with ``scale="active"``).
     exp : Experiment
-    flavour : int
-        Which coupling is reported.
+    flavour : int, optional
+        Which moment is reported: ``scale`` when it is a flavour index, else 0 (μ_e).
     cl : float
         Confidence level.
     background : float
         Expected background events in the coincidence window (default 0).
     channels : "all" | "active" | "sterile" | 0 | 1 | 2
         Photon channels counted (as :func:`jaxdipole.radiative_events`).
+    scale : "all" | "active" | 0 | 1 | 2 | callable
+        Which couplings the limit scales (:func:`scale_couplings`). ``"all"`` (default): every
+        moment, the pattern kept (with μ_NN' = μ_e and only N' γ photons the result is the
+        reach in sqrt(μ_e μ_NN')). ``"active"``: μ_e, μ_μ, μ_τ with μ_NN' fixed -- the N -> N' γ
+        reach in μ_e at a given sterile-to-sterile moment. A flavour index: only that moment,
+        the others fixed (flavour products such as μ_e μ_μ at fixed μ_e). A callable
+        ``(model, k) -> model``: any one-parameter family, N_γ increasing in k.
     n_newton : int
-        Newton iterations in ln k (static).
+        Most root-find iterations (static; default 40). The safeguarded Newton iteration in
+        ln k stops at 1e-11; it takes 2-4 iterations where N_γ ∝ k² or k⁴, ≲ 10 in
+        transitions, and ends with inf when the rate saturates below s_up.
     method : {"narrow_width", "full"}
         ``"narrow_width"`` (default): the on-shell chain :func:`jaxdipole.radiative_events`
         (decay-in-detector probability, every photon channel). ``"full"``: the full 2 -> 3
@@ -275,43 +391,43 @@ def radiative_reach(
     Returns
     -------
     Array
-        μ_90 [GeV^-1]; ``inf`` where no radiative event can be seen.
+        μ_90 [GeV^-1]; ``inf`` where the scaled couplings never give s_up events (nothing
+        produced, or a rate that saturates: with ``scale="active"`` and ``channels="sterile"``
+        the N' γ branching ratio falls as μ_e grows), 0 where the fixed couplings alone give
+        more than s_up. Differentiable (implicit derivative of the root) w.r.t. the model and
+        the experiment.
     """
+    if flavour is None:
+        flavour = scale if isinstance(scale, (int, np.integer)) and not callable(scale) else 0
     _check_flavour(flavour)
     check_choice("channels", channels, CHANNEL_CHOICES)
     check_choice("method", method, ("narrow_width", "full"))
     if method == "full" and channels not in ("all", "active"):
         raise ValueError("method='full' counts N -> nu gamma photons: channels must be 'all'")
     s_up = stats.asimov_upper_limit(jnp.asarray(background, dtype=float), cl)
-
-    def events(md):
-        if method == "full":
-            return radiative_events_mc(md, exp, **rate_kwargs).events
-        return radiative_events(md, exp, channels, **rate_kwargs)
-
     log_s = jnp.log(s_up)
 
-    def log_rate(t):
-        n = events(scale_couplings(model, jnp.exp(t)))
-        pos = n > 0
-        return jnp.where(pos, jnp.log(jnp.where(pos, n, 1.0)), -jnp.inf), pos
+    def log_rate_of(md, xp):
+        def log_rate(t):
+            k = jnp.exp(t)
+            md_k = scale_couplings(md, k, scale)
+            if method == "full":
+                n = radiative_events_mc(md_k, xp, **rate_kwargs).events
+            else:
+                n = radiative_events(md_k, xp, channels, **rate_kwargs)
+            pos = n > 0
+            return jnp.where(pos, jnp.log(jnp.where(pos, n, 1.0)), -jnp.inf), pos
 
-    l0, seen = log_rate(jnp.zeros(()))
-    l0 = jax.lax.stop_gradient(l0)
-    # Long-lived start: N ∝ k⁴.
-    t = jnp.where(seen, (log_s - l0) / 4.0, 0.0)
+        return log_rate
 
-    def newton(t, _):
-        (lr, _), (slope, _) = jax.jvp(log_rate, (t,), (jnp.ones_like(t),))
-        slope = jnp.clip(slope, 1.0, 6.0)
-        return jnp.where(seen, t - (lr - log_s) / slope, 0.0), None
-
-    t, _ = jax.lax.scan(newton, jax.lax.stop_gradient(t), None, length=max(n_newton - 1, 0))
-    t = jax.lax.stop_gradient(jnp.where(seen, t, 0.0))
-    # Last Newton step: its value is the converged root, its derivative the implicit one.
-    (lr, _), (slope, _) = jax.jvp(log_rate, (t,), (jnp.ones_like(t),))
-    slope = jax.lax.stop_gradient(jnp.clip(slope, 1.0, 6.0))
-    lr = jnp.where(seen, lr, log_s)
-    t = t - (lr - log_s) / slope
+    # the root find runs on constants; the last Newton step carries the implicit derivative
+    md_c, exp_c, log_s_c = jax.lax.stop_gradient((model, exp, log_s))
+    t, state = _solve_log_rate(log_rate_of(md_c, exp_c), log_s_c, n_newton)
+    t = jnp.where(state == 0, t, 0.0)
+    (lr, pos), (slope, _) = jax.jvp(log_rate_of(model, exp), (t,), (jnp.ones_like(t),))
+    ok = (state == 0) & pos
+    slope = jax.lax.stop_gradient(jnp.where(ok & (slope > 0), slope, 1.0))
+    t = t - jnp.where(ok, lr - log_s, 0.0) / slope
     mu_ref = jnp.abs(_reference(model, flavour))
-    return jnp.where(seen, mu_ref * jnp.exp(t), jnp.inf)
+    limit = jnp.where(state < 0, 0.0, mu_ref * jnp.exp(t))
+    return jnp.where(state > 0, jnp.inf, limit)
