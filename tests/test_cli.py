@@ -64,10 +64,10 @@ def test_xsec_bad_options_one_line(tmp_path, capsys, args, word):
     assert not (tmp_path / "o").exists()
 
 
-def test_unparseable_option_exits_2(tmp_path):
-    with pytest.raises(SystemExit) as e:
-        cli.main(["xsec", "--out", str(tmp_path), "--masses", "abc"])
-    assert e.value.code == 2
+def test_unparseable_option_exits_2_with_one_line(tmp_path, capsys):
+    assert cli.main(["xsec", "--out", str(tmp_path), "--masses", "abc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--masses" in err and len(err.splitlines()) == 1
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
@@ -106,8 +106,8 @@ def test_reach_outputs_reproduce_the_limits(tmp_path, capsys):
     )
     assert rc == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"reach.csv", "reach.json", "reach.png", "spectra.csv", "spectra.json",
-                     "spectra.png"}  # fmt: skip
+    assert names == {"reach.csv", "reach.json", "reach.png", "reach_sterile.png", "spectra.csv",
+                     "spectra.json", "spectra.png"}  # fmt: skip
     rows = list(csv.DictReader((out / "reach.csv").read_text().splitlines()))
     assert [float(r["m_N_MeV"]) for r in rows] == pytest.approx([1.0, 4.0])
     exp = jd.experiments.nucleus_phase1()
@@ -123,9 +123,20 @@ def test_reach_outputs_reproduce_the_limits(tmp_path, capsys):
         mu_p = float(r["primakoff_muB"]) * u.mu_B
         n_p = float(jd.primakoff_events(jd.DipoleModel(m, (mu_p, 0.0, 0.0)), exp))
         assert n_p > 2.303
+        # the default fixed mu_NN' = 1e-5 mu_B (m_N' = 0.5 m_N): 2.303 N' gamma events at mu_e
+        mu_s = float(r["sterile_mu_prime_1e-05_muB"]) * u.mu_B
+        md = jd.DipoleModel(m, (mu_s, 0.0, 0.0), "dirac", 0.5 * m, 1e-5 * u.mu_B)
+        assert float(jd.radiative_events(md, exp, "sterile")) == pytest.approx(2.303, rel=1e-3)
+        # beats both: below the Primakoff curve and the production-only existing limit
+        both = float(r["sterile_mu_prime_1e-05_muB"]) < min(
+            float(r["primakoff_muB"]), float(r["strongest_production_muB"])
+        )
+        assert int(r["sterile_mu_prime_1e-05_beats_both"]) == int(both)
     meta = json.loads((out / "reach.json").read_text())
     assert set(meta["curves_muB"]) == {"primakoff", "radiative_dirac", "radiative_majorana",
-                                       "sterile_dirac"}  # fmt: skip
+                                       "sterile_dirac", "sterile_mu_prime_1e-05"}  # fmt: skip
+    assert meta["existing_limits_that_hold"]["sterile_mu_prime_1e-05"] == ["production"]
+    assert meta["beats_primakoff_and_existing_MeV"]["sterile_mu_prime_1e-05"] == [[4.0, 4.0]]
     assert meta["settings"]["recoil_threshold_eV"] == pytest.approx(20.0)
     spec = json.loads((out / "spectra.json").read_text())
     # Majorana N decays twice as fast: twice the (long-lived) photon rate (physics.md §6.4)
@@ -143,6 +154,8 @@ def test_reach_outputs_reproduce_the_limits(tmp_path, capsys):
         (["--exposure", "0"], "--exposure"),
         (["--sterile-ratio", "1.5"], "--sterile-ratio"),
         (["--benchmark-mu", "nan"], "--benchmark-mu"),
+        (["--mu-prime=-1e-5"], "--mu-prime"),
+        (["--mu-mu", "abc"], "--mu-mu"),
     ],
 )
 def test_reach_bad_options_one_line(tmp_path, capsys, args, word):
@@ -161,8 +174,7 @@ def test_limits_and_spectrum_subcommands(tmp_path, capsys):
     env = np.array([float(r["strongest_limit_muB"]) for r in rows]) * u.mu_B
     assert env == pytest.approx(jd.limits.strongest_limit(m, "e"), rel=1e-3)  # 6-digit masses
     assert "LSND" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        cli.main(["limits", "--flavour", "sterile"])
+    assert cli.main(["limits", "--flavour", "sterile"]) == 2
     rc = cli.main(["spectrum", "--out", str(tmp_path), "--m-n", "3", "--n-energy", "6",
                    "--n-cos", "2", "--experiment", "nucleus-upgrade"])  # fmt: skip
     assert rc == 0

@@ -26,7 +26,10 @@ def _raw(name):
 
 def test_every_manifest_curve_loads():
     manifest = list(csv.DictReader(DATA.joinpath("manifest.csv").read_text().splitlines()))
-    assert len(manifest) == len(limits.limit_names()) >= 15
+    effective = list(csv.DictReader(DATA.joinpath("effective_moment.csv").read_text().splitlines()))
+    assert len(manifest) + len(effective) == len(limits.limit_names()) >= 15 + 4
+    notes = list(csv.DictReader(DATA.joinpath("annotations.csv").read_text().splitlines()))
+    assert sorted(r["file"] for r in notes) == sorted(r["file"] for r in manifest)  # all annotated
     for row in manifest:
         lim = limits.load_limit(row["file"][:-4])
         raw = _raw(row["file"])
@@ -36,6 +39,7 @@ def test_every_manifest_curve_loads():
         assert lim.kind in limits.KINDS
         assert lim.confidence_level in (0.90, 0.95)
         assert lim.flavour in ("e", "mu", "tau", "all")
+        assert lim.assumption in limits.ASSUMPTIONS and lim.note
     assert "MIT License" in DATA.joinpath("LICENSE.MIT").read_text()
 
 
@@ -81,8 +85,9 @@ def test_strongest_limit_envelope():
     m = np.geomspace(0.5, 50.0, 41) * u.MeV
     env = limits.strongest_limit(m, "e")
     ups = [lim for lim in limits.existing_limits("e") if lim.kind == "upper_limit"]
-    lo = min(lim.m_N.min() for lim in ups)
-    assert np.all(np.isinf(env[m < lo])) and np.all(np.isfinite(env[m >= lo]))
+    covered = np.any([(m >= lim.m_N.min()) & (m <= lim.m_N.max()) for lim in ups], axis=0)
+    assert np.all(np.isinf(env[~covered])) and np.all(np.isfinite(env[covered]))
+    assert np.isinf(env[0]) and np.isfinite(env[-1])  # 0.5 MeV: no limit between 10 keV and 1 MeV
     # Independent check: at each digitised node of every e/all upper-limit curve the envelope
     # is no weaker than that curve's own value, and it equals the best of them somewhere.
     for lim in ups:
@@ -98,3 +103,23 @@ def test_strongest_limit_envelope():
     )
     with pytest.raises(ValueError, match="m_N"):
         limits.strongest_limit([-1.0], "e")
+
+
+def test_effective_moment_limits_and_assumptions():
+    u = jd.units
+    gemma = limits.load_limit("GEMMA_eff")
+    assert gemma.mu_muB == pytest.approx([2.9e-11, 2.9e-11], rel=1e-12)
+    assert gemma.flavour == "e" and gemma.confidence_level == 0.90
+    assert gemma.m_N.max() == pytest.approx(10 * u.keV) and "Beda" in gemma.reference
+    # as m_N -> 0 the strongest e-flavour limit is XENONnT's effective moment (flavour "all")
+    assert limits.strongest_limit(1 * u.keV, "e") / u.mu_B == pytest.approx(6.3e-12, rel=1e-12)
+    # production-only limits: a subset, so never stronger than the full envelope
+    m = np.geomspace(1.0, 100.0, 60) * u.MeV
+    full = limits.strongest_limit(m, "e")
+    prod = limits.strongest_limit(m, "e", assumptions=("production",))
+    assert np.all(prod >= full) and np.any(prod > 2 * full)  # decay limits dominate somewhere
+    names = {lim.name for lim in limits.existing_limits("e", "production")}
+    assert "Borexino_d" in names and "LSND_de" not in names and "Borexino_SK_d" not in names
+    assert {lim.assumption for lim in limits.existing_limits(None, ("lifetime",))} == {"lifetime"}
+    with pytest.raises(ValueError, match="assumptions"):
+        limits.existing_limits("e", ("astrology",))

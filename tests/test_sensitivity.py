@@ -283,3 +283,26 @@ def test_fixed_mu_prime_reach_derivatives_match_finite_differences():
         fd = (float(f(p0.at[i].add(h))) - float(f(p0.at[i].add(-h)))) / (2 * float(h))
         assert grad[i] == pytest.approx(fd, rel=2e-5), i
     assert grad[0] < 0 and grad[2] > 0  # a larger μ_NN' helps; a higher photon threshold hurts
+
+
+def test_fixed_coupling_scenarios_names_labels_and_validation():
+    name = jd.reach.fixed_name("mu_prime", 1e-5 * u.mu_B)
+    assert name == "sterile_mu_prime_1e-05"
+    label = jd.reach.scenario_label(name, 0.1)
+    assert "1e-05 mu_B" in label and "0.1 m_N" in label
+    assert jd.reach.valid_assumptions(name) == ("production",)
+    assert "decay" in jd.reach.valid_assumptions("radiative_majorana")
+    with pytest.raises(ValueError, match="scenario"):
+        jd.reach.scenario_label("sterile_mu_prime_abc")
+    with pytest.raises(ValueError, match="mu_prime"):
+        jd.reach.reach_curves(EXP, [5 * u.MeV], scenarios=[], mu_prime=[-1.0])
+    # the scenario equals radiative_reach with mu_NN' fixed, N' gamma photons only
+    m = np.array([2.0]) * u.MeV
+    curves = jd.reach.reach_curves(EXP, m, scenarios=["primakoff"], mu_prime=1e-5 * u.mu_B)
+    assert list(curves) == ["primakoff", name]
+    direct = float(_rad_scaled(sterile_model(1e-5 * u.mu_B, ratio=0.5), EXP, "active", "sterile"))
+    assert curves[name][0] == pytest.approx(direct, rel=1e-10)
+    won = jd.reach.beats(m, curves)[name]
+    env = jd.limits.strongest_limit(m, "e", assumptions=("production",))
+    expect = curves[name] < min(curves["primakoff"][0], env[0])
+    assert won["mask"].tolist() == expect.tolist()

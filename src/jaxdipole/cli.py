@@ -5,8 +5,10 @@ Subcommands
 reach (the main job)
     Sensitivity of an experiment (default: NUCLEUS phase 1 at Chooz) in the (m_N, μ) plane:
     the Primakoff (recoil-only) and radiative (recoil + photon) modes, Dirac and Majorana, and
-    the sterile-to-sterile scenario, over the existing limits; Dirac-vs-Majorana photon spectra
-    at a benchmark point. Writes ``reach.png``, ``spectra.png``, ``reach.csv/json`` and
+    N -> N' γ: the reach in μ_e at fixed sterile-to-sterile moments (``--mu-prime``) and in
+    sqrt(μ_e μ_NN'), over the existing limits (those assuming N -> ν γ drawn dotted where N
+    decays otherwise); Dirac-vs-Majorana photon spectra at a benchmark point. Writes
+    ``reach.png``, ``reach_sterile.png``, ``spectra.png``, ``reach.csv/json`` and
     ``spectra.csv/json`` into ``--out``.
 spectrum
     Photon energy and angle spectra (Dirac and Majorana) at one (m_N, μ) point.
@@ -36,6 +38,13 @@ NUCLEUS_TARGETS = ("O16", "Al27", "Ca40", "W184")
 
 class CLIError(Exception):
     """A user error, reported as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like :class:`CLIError`."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _floats(text: str) -> list[float]:
@@ -188,6 +197,16 @@ def _formats(text: str) -> list[str]:
     return vals
 
 
+def _values(text: str) -> list[float]:
+    """Comma-separated floats ('' for none)."""
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
 def _mass_grid(args: argparse.Namespace):
     import numpy as np
 
@@ -210,7 +229,8 @@ def write_outputs(
     sterile_ratio: float = 0.5,
     timing: dict[str, float] | None = None,
 ) -> list[str]:
-    """Write reach.csv/json, spectra.csv/json (per ``formats``), reach.png and spectra.png.
+    """Write reach.csv/json, spectra.csv/json (per ``formats``), reach.png (and
+    reach_sterile.png when a curve has N decay through another coupling) and spectra.png.
 
     Every file is written atomically (complete or not at all). Returns the file names.
     """
@@ -219,22 +239,30 @@ def write_outputs(
     from . import units as u
     from ._io import atomic_path, write_text
     from .limits import strongest_limit
-    from .reach import SCENARIOS, mass_ranges
+    from .reach import beats, mass_ranges, scenario_label, valid_assumptions
 
     out = Path(out)
     m = np.asarray(m_N) / u.MeV
-    labels = {k: SCENARIOS[k].format(r=sterile_ratio) for k in curves}
+    labels = {k: scenario_label(k, sterile_ratio) for k in curves}
     env = strongest_limit(np.asarray(m_N), "e")
-    beats = {
-        k: mass_ranges(m, np.isfinite(v) & np.isfinite(env) & (v < env)) for k, v in curves.items()
+    env_prod = strongest_limit(np.asarray(m_N), "e", assumptions=("production",))
+    wins = beats(np.asarray(m_N), curves, "e")
+    valid_env = {
+        k: env if len(valid_assumptions(k)) == 3 else env_prod for k in curves
+    }  # fmt: skip
+    below = {
+        k: mass_ranges(m, np.isfinite(v) & np.isfinite(valid_env[k]) & (v < valid_env[k]))
+        for k, v in curves.items()
     }
     written = []
     if "csv" in formats:
-        header = "m_N_MeV," + ",".join(f"{k}_muB" for k in curves) + ",strongest_existing_muB"
+        cols = [f"{k}_muB" for k in curves] + [f"{k}_beats_both" for k in wins]
+        header = "m_N_MeV," + ",".join(cols) + ",strongest_existing_muB,strongest_production_muB"
         rows = [
             f"{mi:.6g},"
             + ",".join(f"{curves[k][i] / u.mu_B:.6e}" for k in curves)
-            + f",{env[i] / u.mu_B:.6e}"
+            + "".join(f",{int(wins[k]['mask'][i])}" for k in wins)
+            + f",{env[i] / u.mu_B:.6e},{env_prod[i] / u.mu_B:.6e}"
             for i, mi in enumerate(m)
         ]
         write_text(out / "reach.csv", "\n".join([header, *rows]) + "\n")
@@ -250,6 +278,7 @@ def write_outputs(
                 "background_per_kg_day_keV": float(exp.background * u.kg * u.day * u.keV),
                 "decay_length_cm": None if exp.prompt else float(exp.decay_length / u.cm),
                 "photon_energy_min_keV": float(exp.photon_energy_min / u.keV),
+                "sterile_ratio": sterile_ratio,
             },
             "statistics": (
                 "median expected 90% CL upper limits (Asimov): Primakoff from 12 log recoil bins "
@@ -259,8 +288,12 @@ def write_outputs(
             "m_N_MeV": m.tolist(),
             "curves_muB": {k: (np.asarray(v) / u.mu_B).tolist() for k, v in curves.items()},
             "labels": labels,
+            "existing_limits_that_hold": {k: list(valid_assumptions(k)) for k in curves},
             "strongest_existing_limit_muB": (env / u.mu_B).tolist(),
-            "beats_existing_limits_MeV": beats,
+            "strongest_production_limit_muB": (env_prod / u.mu_B).tolist(),
+            "beats_existing_limits_MeV": below,
+            "beats_primakoff_and_existing_MeV": {k: w["ranges_MeV"] for k, w in wins.items()},
+            "best_factor_below_existing": {k: w["best_factor"] for k, w in wins.items()},
             "no_digitised_limit_MeV": mass_ranges(m, ~np.isfinite(env)),
             "timing_s": timing or {},
         }
@@ -274,20 +307,32 @@ def write_outputs(
 
     from .plotting import plot_reach
 
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    plot_reach(
-        np.asarray(m_N),
-        {labels[k]: v for k, v in curves.items()},
-        ax,
-        flavour="e",
-        title=f"{exp.name}: median expected 90% CL sensitivity",
-    )
-    fig.tight_layout()
-    with atomic_path(out / "reach.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
+    standard = [k for k in curves if len(valid_assumptions(k)) == 3]
+    other = [k for k in curves if k not in standard]
+    figures = [("reach.png", standard, None, "")]
+    if other:
+        note = "\nN decaying through another coupling: dotted limits assume N -> nu gamma"
+        keys = [k for k in ("primakoff",) if k in curves] + other
+        figures.append(("reach_sterile.png", keys, ("production",), note))
+    for name, keys, valid, note in figures:
+        fig, ax = plt.subplots(figsize=(7.5, 5.5))
+        plot_reach(
+            np.asarray(m_N),
+            {labels[k]: curves[k] for k in keys},
+            ax,
+            flavour="e",
+            title=f"{exp.name}: median expected 90% CL sensitivity{note}",
+            valid=valid,
+            highlight={labels[k]: wins[k]["mask"] for k in keys if k in wins},
+        )
+        ax.title.set_fontsize(9)
+        ax.legend(fontsize=6.5, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+        with atomic_path(out / name) as tmp:
+            fig.savefig(tmp, format="png", dpi=130, bbox_inches="tight")
+        plt.close(fig)
+        written.append(name)
 
-    return [*written, "reach.png", *write_spectra(out, exp, bench, formats=formats)]
+    return [*written, *write_spectra(out, exp, bench, formats=formats)]
 
 
 def write_spectra(out: str | Path, exp, bench: dict[str, Any], *, formats=("csv", "json")):
@@ -365,9 +410,15 @@ def _reach(args: argparse.Namespace) -> int:
     m = _mass_grid(args) * u.MeV
     progress = not args.quiet
     t0 = time.perf_counter()
+    fixed = {}
+    for option in ("mu_prime", "mu_mu", "mu_tau"):
+        values = getattr(args, option)
+        for v in values:
+            _positive("--" + option.replace("_", "-"), v, "mu_B")
+        fixed[option] = [v * u.mu_B for v in values]
     curves = reach.reach_curves(
         exp, m, sterile_ratio=args.sterile_ratio, progress=progress,
-        full_amplitude=args.full_amplitude,
+        full_amplitude=args.full_amplitude, **fixed,
     )  # fmt: skip
     t1 = time.perf_counter()
     bench = reach.photon_benchmark(
@@ -384,10 +435,16 @@ def _reach(args: argparse.Namespace) -> int:
     print(
         f"reach: {exp.name}, {len(m)} masses {m[0] / u.MeV:g}-{m[-1] / u.MeV:g} MeV, {total:.1f} s"
     )
+    wins = reach.beats(m, curves, "e")
     for k, v in curves.items():
         ok = np.isfinite(v)
         best = np.min(v[ok]) / u.mu_B if np.any(ok) else float("inf")
-        print(f"  best {k:20s} mu_90 = {best:.3g} mu_B")
+        line = f"  best {k:28s} mu_90 = {best:.3g} mu_B"
+        if k in wins and wins[k]["ranges_MeV"]:
+            where = ", ".join(f"{lo:.3g}-{hi:.3g}" for lo, hi in wins[k]["ranges_MeV"])
+            line += f"; beats Primakoff and the limits at {where} MeV"
+            line += f" (up to {wins[k]['best_factor']:.3g}x)"
+        print(line)
     if "z_map_majorana_true" in bench:
         print(
             f"  benchmark m_N = {args.benchmark_mass:g} MeV, mu_e = {args.benchmark_mu:g} mu_B: "
@@ -491,11 +548,11 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``jaxdipole`` command."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="jaxdipole",
         description="Neutrino dipole portal at coherent-scattering experiments (JAX).",
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     r = sub.add_parser(
         "reach",
         help="the main job: (m_N, mu) sensitivity of NUCLEUS at Chooz over existing limits",
@@ -517,7 +574,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--sterile-ratio",
         type=float,
         default=0.5,
-        help="m_N'/m_N of the sterile-to-sterile scenario, mu_NN' = mu_e (default: 0.5)",
+        help="m_N'/m_N of the N -> N' gamma scenarios (default: 0.5)",
+    )
+    r.add_argument(
+        "--mu-prime",
+        type=_values,
+        default=[1e-5],
+        help=(
+            "fixed sterile-to-sterile moments mu_NN' in mu_B, comma-separated: the N -> N' gamma "
+            "reach in mu_e at each (default: 1e-5; '' for none)"
+        ),
+    )
+    r.add_argument(
+        "--mu-mu",
+        type=_values,
+        default=[],
+        help="fixed mu_mu values in mu_B, comma-separated: the reach in mu_e at each",
+    )
+    r.add_argument(
+        "--mu-tau",
+        type=_values,
+        default=[],
+        help="fixed mu_tau values in mu_B, comma-separated: the reach in mu_e at each",
     )
     r.add_argument(
         "--benchmark-mass", type=float, default=5.0, help="benchmark m_N in MeV (default: 5)"
@@ -609,7 +687,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jaxdipole`` command; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a one-line usage error (status 2)
+        return int(stop.code or 0)
     if args.command is None:
         parser.print_help()
         return 0

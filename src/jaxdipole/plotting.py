@@ -33,6 +33,7 @@ def plot_limits(
     flavour: str | None = "e",
     m_range: tuple[float, float] | None = None,
     shade: bool = True,
+    valid: Iterable[str] | None = None,
     **line_kwargs: Any,
 ):
     """Overlay existing limits (μ_B vs m_N [MeV]) on ``ax``, each labelled with its CL.
@@ -48,6 +49,10 @@ def plot_limits(
         Only curves with points in this mass range are drawn.
     shade : bool
         Lightly shade the region above each upper-limit curve (excluded).
+    valid : iterable of assumptions, optional
+        The :data:`~jaxdipole.limits.ASSUMPTIONS` that hold in the scenario drawn (default:
+        all). Limits that assume something else (e.g. N -> ν γ decays when N decays to N' γ)
+        are drawn dotted, unshaded, and labelled with what they assume.
     **line_kwargs
         Passed to ``ax.plot`` (default thin grey-toned lines).
     """
@@ -58,6 +63,7 @@ def plot_limits(
 
     colours = mpl.colormaps["tab20b"]
     kw = {"lw": 0.9, "alpha": 0.8} | line_kwargs
+    valid = None if valid is None else tuple(valid)
     drawn: set[str] = set()
     for i, lim in enumerate(sorted(limits, key=lambda x: x.name)):
         m = np.asarray(lim.m_N) / units.MeV
@@ -67,13 +73,19 @@ def plot_limits(
             if not np.any(keep):
                 continue
         colour = colours(i % 20)
+        holds = valid is None or lim.assumption in valid
         label = None
         if lim.experiment not in drawn:
             cl = f"{100 * lim.confidence_level:.0f}%"
             label = f"{lim.experiment} ({cl})"
+            if not holds:
+                label += ", assumes N→νγ " + (
+                    "lifetime" if lim.assumption == "lifetime" else "decays"
+                )
             drawn.add(lim.experiment)
-        ax.plot(m, mu, color=colour, label=label, **kw)
-        if shade and lim.kind == "upper_limit":
+        style = kw if holds else kw | {"ls": ":", "alpha": 0.6}
+        ax.plot(m, mu, color=colour, label=label, **style)
+        if shade and holds and lim.kind == "upper_limit":
             ax.fill_between(m, mu, np.full_like(mu, 1e3), color=colour, alpha=0.08, lw=0)
     return ax
 
@@ -87,6 +99,8 @@ def plot_reach(
     flavour: str | None = "e",
     title: str | None = None,
     ylim: tuple[float, float] | None = None,
+    valid: Iterable[str] | None = None,
+    highlight: Mapping[str, Any] | None = None,
 ):
     """Sensitivity curves μ_90(m_N) over the existing limits.
 
@@ -99,6 +113,10 @@ def plot_reach(
     limits, flavour : as :func:`plot_limits` (``limits=[]`` draws none)
     title : str, optional
     ylim : (low, high) in μ_B, optional (default: from the curves)
+    valid : assumptions that hold for the existing limits drawn (as :func:`plot_limits`)
+    highlight : mapping label -> boolean mask over ``m_N``, optional
+        Masses where a curve is marked by a broad translucent band (e.g. where it beats both
+        the Primakoff curve and the existing limits).
     """
     ax = _axes(ax)
     m = np.asarray(m_N) / units.MeV
@@ -108,8 +126,14 @@ def plot_reach(
         y = np.asarray(mu) / units.mu_B
         ok = np.isfinite(y) & (y > 0)
         finite_vals.append(y[ok])
-        ax.plot(m[ok], y[ok], "-", color=colours[i % len(colours)], lw=2.0, label=label, zorder=5)
-    plot_limits(ax, limits, flavour=flavour, m_range=(m.min(), m.max()))
+        colour = colours[i % len(colours)]
+        ax.plot(m[ok], y[ok], "-", color=colour, lw=2.0, label=label, zorder=5)
+        mask = None if highlight is None else highlight.get(label)
+        if mask is not None:
+            sel = np.asarray(mask, dtype=bool) & ok
+            ax.plot(np.where(sel, m, np.nan), np.where(sel, y, np.nan), "-", color=colour,
+                    lw=7.0, alpha=0.25, solid_capstyle="round", zorder=4)  # fmt: skip
+    plot_limits(ax, limits, flavour=flavour, m_range=(m.min(), m.max()), valid=valid)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(m.min(), m.max())

@@ -10,8 +10,15 @@ This is what ``jaxdipole reach`` runs; the functions are usable from Python as w
 Scenarios (:data:`SCENARIOS`): Primakoff (recoil only; Dirac = Majorana for the spin-summed
 production); radiative (recoil + photon from N -> ν γ inside the decay region) for a Dirac
 and a Majorana N; and N -> N' γ to a lighter sterile state, where the curve is the reach in
-sqrt(μ_e μ_NN') (both scaled together, only N' γ photons counted). Statistics: median
-expected 90 % CL limits (:mod:`jaxdipole.sensitivity`).
+sqrt(μ_e μ_NN') (both scaled together, only N' γ photons counted). With fixed couplings
+(``mu_prime=``, ``mu_mu=``, ``mu_tau=``) the curves are the reach in μ_e at that fixed
+sterile-to-sterile moment (only N' γ photons counted) or fixed μ_μ / μ_τ (N decays to ν_α γ
+through it; all photons counted) -- the flavour products μ_e μ_α follow by multiplying.
+Statistics: median expected 90 % CL limits (:mod:`jaxdipole.sensitivity`).
+
+Existing limits that assume N -> ν γ decays or its lifetime do not hold as drawn once N decays
+through another coupling: :func:`valid_assumptions` says which limits apply to a scenario and
+:func:`beats` where a radiative curve beats both the Primakoff curve and those limits.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ __all__ = [
     "reach_curves",
     "photon_benchmark",
     "mass_ranges",
+    "fixed_name",
+    "scenario_label",
+    "valid_assumptions",
+    "beats",
 ]
 
 #: Scenario name -> plot label ({r} is replaced by m_N'/m_N).
@@ -39,6 +50,13 @@ SCENARIOS = {
     "sterile_dirac": "N -> N' photon (Dirac), sqrt(mu_e mu_NN'), m_N' = {r:g} m_N",
     "offshell_dirac": "radiative, full 2->3 amplitude (off shell), Dirac N",
 }
+#: Fixed-coupling scenarios: option -> (name prefix, label; {v} the value in μ_B, {r} m_N'/m_N).
+FIXED = {
+    "mu_prime": ("sterile_mu_prime_", "N -> N' photon (Dirac): mu_e at fixed mu_NN' = {v:g} mu_B, "
+                 "m_N' = {r:g} m_N"),
+    "mu_mu": ("radiative_mu_mu_", "radiative (Dirac): mu_e at fixed mu_mu = {v:g} mu_B"),
+    "mu_tau": ("radiative_mu_tau_", "radiative (Dirac): mu_e at fixed mu_tau = {v:g} mu_B"),
+}  # fmt: skip
 #: Reference coupling used to build the models [GeV^-1] (the results do not depend on it).
 MU_REF = 1e-9 * u.mu_B
 #: Fast radiative fold for scans: totals agree with the precise fold to ~1e-5.
@@ -54,6 +72,9 @@ def reach_curves(
     progress: bool = False,
     chunks: int = 4,
     full_amplitude: bool = False,
+    mu_prime=(),
+    mu_mu=(),
+    mu_tau=(),
 ) -> dict[str, np.ndarray]:
     """μ_90(m_N) [GeV^-1] of the standard scenarios at experiment ``exp``.
 
@@ -68,10 +89,15 @@ def reach_curves(
     full_amplitude : also compute ``offshell_dirac`` where the narrow-width radiative Dirac
         curve sees nothing (m_N above the flux end point): the full 2 -> 3 amplitude by Monte
         Carlo (:func:`jaxdipole.radiative_events_mc`), prompt decays; ``inf`` elsewhere.
+    mu_prime, mu_mu, mu_tau : fixed couplings [GeV^-1], one scenario each (named by
+        :func:`fixed_name`): the reach in μ_e with μ_NN' (N' γ photons, m_N' = ``sterile_ratio``
+        m_N), μ_μ or μ_τ held at that value (``radiative_reach(..., scale=0)``). Added to the
+        selected ``scenarios``.
 
     Returns
     -------
-    dict name -> NumPy array of μ_90 [GeV^-1] (``inf`` where nothing can be seen).
+    dict name -> NumPy array of μ_90 [GeV^-1] (``inf`` where nothing can be seen; with a fixed
+    μ_NN' also where the N' γ rate saturates below 2.303 events as μ_e grows).
     """
     import jax.numpy as jnp
 
@@ -87,6 +113,13 @@ def reach_curves(
     if bad:
         raise ValueError(f"scenarios: unknown {bad}; accepted: {', '.join(SCENARIOS)}")
     ms = jnp.asarray(m_N, dtype=float)
+    fixed = {}
+    for option, values in (("mu_prime", mu_prime), ("mu_mu", mu_mu), ("mu_tau", mu_tau)):
+        for v in np.atleast_1d(np.asarray(values, dtype=float)):
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{option} values must be finite and > 0 [GeV^-1], got {v}")
+            fixed[fixed_name(option, v)] = (option, float(v))
+    names += [n for n in fixed if n not in names]
 
     def model(m, nature="dirac"):
         return DipoleModel(m, (MU_REF, 0.0, 0.0), nature)
@@ -101,6 +134,8 @@ def reach_curves(
         # μ_e = μ_NN' scaled together: the reported μ_e at the limit is sqrt(μ_e μ_NN').
         "sterile_dirac": lambda m: radiative_reach(sterile(m), exp, channels="sterile", **FAST),
     }
+    for name, (option, v) in fixed.items():
+        jobs[name] = _fixed_job(exp, option, v, sterile_ratio)
     prompt = exp.with_(decay_length=None)  # off shell there is no N to travel
     jobs["offshell_dirac"] = lambda m: radiative_reach(
         model(m), prompt, method="full", n_points=2**13, batch_size=2**13
@@ -123,6 +158,102 @@ def reach_curves(
             out[name] = np.asarray(
                 scan(jobs[name], [ms], chunk_size=chunk, progress=progress, desc=name)
             )
+    return out
+
+
+def _fixed_job(exp, option, value, sterile_ratio):
+    from .model import DipoleModel
+    from .sensitivity import radiative_reach
+
+    if option == "mu_prime":
+
+        def job(m):
+            md = DipoleModel(m, (MU_REF, 0.0, 0.0), "dirac", sterile_ratio * m, value)
+            return radiative_reach(md, exp, channels="sterile", scale="active", **FAST)
+
+        return job
+    flavour = {"mu_mu": 1, "mu_tau": 2}[option]
+    mu = [MU_REF, 0.0, 0.0]
+    mu[flavour] = value
+
+    def job(m):
+        return radiative_reach(DipoleModel(m, tuple(mu)), exp, scale=0, **FAST)
+
+    return job
+
+
+def fixed_name(option: str, value: float) -> str:
+    """Scenario name of a fixed coupling: ``option`` "mu_prime", "mu_mu" or "mu_tau", ``value``
+    [GeV^-1], e.g. ``"sterile_mu_prime_1e-05"`` (the value in μ_B)."""
+    if option not in FIXED:
+        raise ValueError(f"option must be one of {', '.join(FIXED)}, got {option!r}")
+    return f"{FIXED[option][0]}{value / u.mu_B:.3g}"
+
+
+def _parse_fixed(name: str):
+    for option, (prefix, label) in FIXED.items():
+        if name.startswith(prefix):
+            try:
+                return option, label, float(name[len(prefix) :])
+            except ValueError:
+                return None
+    return None
+
+
+def scenario_label(name: str, sterile_ratio: float = 0.5) -> str:
+    """Plot label of a scenario name (:data:`SCENARIOS` or :func:`fixed_name`)."""
+    if name in SCENARIOS:
+        return SCENARIOS[name].format(r=sterile_ratio)
+    parsed = _parse_fixed(name)
+    if parsed is None:
+        raise ValueError(f"unknown scenario {name!r}")
+    return parsed[1].format(v=parsed[2], r=sterile_ratio)
+
+
+def valid_assumptions(name: str) -> tuple[str, ...]:
+    """Existing-limit assumptions (:data:`jaxdipole.limits.ASSUMPTIONS`) that hold in a scenario.
+
+    Where N decays only to ν_e γ through the coupling being limited (Primakoff, radiative
+    Dirac/Majorana, off shell) every limit applies; where another coupling sets or shares the
+    decay (N' γ, a fixed μ_NN', μ_μ or μ_τ) only production limits hold as drawn.
+    """
+    if name in ("primakoff", "radiative_dirac", "radiative_majorana", "offshell_dirac"):
+        return ("production", "decay", "lifetime")
+    scenario_label(name)  # unknown names raise
+    return ("production",)
+
+
+def beats(m_N, curves: dict[str, np.ndarray], flavour: str = "e") -> dict[str, dict[str, Any]]:
+    """Where each radiative curve beats both the Primakoff curve and the existing limits.
+
+    Parameters
+    ----------
+    m_N : masses [GeV] of the curves
+    curves : name -> μ_90 [GeV^-1] (as :func:`reach_curves`; needs "primakoff")
+    flavour : flavour of the existing limits compared with
+
+    Returns
+    -------
+    name -> {"mask": bool per mass, "ranges_MeV": [[lo, hi], ...], "best_factor": largest
+    (strongest valid existing limit / μ_90) where it beats both, or None}. The existing limits
+    are those whose assumptions hold in the scenario (:func:`valid_assumptions`).
+    """
+    from .limits import strongest_limit
+
+    m = np.asarray(m_N, dtype=float)
+    prim = np.asarray(curves["primakoff"]) if "primakoff" in curves else np.full(m.shape, np.inf)
+    out = {}
+    for name, v in curves.items():
+        if name == "primakoff":
+            continue
+        v = np.asarray(v, dtype=float)
+        env = strongest_limit(m, flavour, assumptions=valid_assumptions(name))
+        mask = np.isfinite(v) & (v > 0) & np.isfinite(env) & (v < env) & (v < prim)
+        out[name] = {
+            "mask": mask,
+            "ranges_MeV": mass_ranges(m / u.MeV, mask),
+            "best_factor": float(np.max(env[mask] / v[mask])) if np.any(mask) else None,
+        }
     return out
 
 
