@@ -306,3 +306,10 @@ def test_fixed_coupling_scenarios_names_labels_and_validation():
     env = jd.limits.strongest_limit(m, "e", assumptions=("production",))
     expect = curves[name] < min(curves["primakoff"][0], env[0])
     assert won["mask"].tolist() == expect.tolist()
+
+
+def test_primakoff_reach_scale_choices():
+    with pytest.raises(ValueError, match="scale must be 'all' or 'active'"):
+        primakoff_reach(model(), EXP, scale=1)
+    with pytest.raises(ValueError, match="scale"):
+        jd.sensitivity.combined_primakoff_reach(model(), (EXP,), scale=lambda m, k: m)

@@ -101,8 +101,16 @@ def _check_flavour(flavour: int) -> None:
     check_choice("flavour", flavour, (0, 1, 2))
 
 
-def _check_binned(exp=None, exps=None, edges=N_RECOIL_BINS, upper=None, cl=0.9, sigma_b=0.0, **_):
+def _check_binned(
+    exp=None, exps=None, edges=N_RECOIL_BINS, upper=None, cl=0.9, sigma_b=0.0, scale="all", **_
+):
     """Concrete-input checks of the binned reaches (run before the compiled body)."""
+    if not (isinstance(scale, str) and scale in SCALES):
+        raise ValueError(
+            f"scale must be 'all' or 'active' for a Primakoff reach (the recoil signal is "
+            f"exactly ∝ the scaled moments squared only when every moment that produces N "
+            f"scales), got {scale!r}"
+        )
     stats._check_cl(cl)
     check_nonnegative("sigma_b", sigma_b)
     if edges is not None:
@@ -165,6 +173,7 @@ def primakoff_reach(
     sigma_b: float = 0.0,
     include_cevns: bool = True,
     upper: ArrayLike | None = None,
+    scale: str = "all",
 ) -> Array:
     """Median expected upper limit on ``model.mu[flavour]`` [GeV^-1] from the recoil spectrum.
 
@@ -190,6 +199,10 @@ def primakoff_reach(
         Count the SM CEvNS recoils as background (default True).
     upper : float, optional
         Top of the binned window [GeV] when ``exp.recoil_max`` is infinite.
+    scale : {"all", "active"}
+        Which couplings the limit scales (as :func:`radiative_reach`). The recoil signal does
+        not depend on μ_NN', so both give the same limit; one flavour at fixed others is not
+        a signal-strength limit and is refused.
 
     Returns
     -------
@@ -227,6 +240,7 @@ def combined_primakoff_reach(
     edges: int | ArrayLike | None = N_RECOIL_BINS,
     sigma_b: float = 0.0,
     include_cevns: bool = True,
+    scale: str = "all",
 ) -> Array:
     """μ_90 [GeV^-1] of several detectors analysed together (one binned likelihood).
 
