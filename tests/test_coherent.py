@@ -227,3 +227,43 @@ def test_primakoff_counts_gradient_in_log_mass(release):
     assert np.isfinite(float(g(x0))) and float(g(x0)) == pytest.approx(fd, rel=1e-5) and fd < 0
     beyond = np.log(60 * u.MeV)  # above m_mu / 2 = 52.8 MeV
     assert float(f(beyond)) == 0.0 and float(g(beyond)) == 0.0
+
+
+def test_data_limit_command(tmp_path, capsys, release):
+    import csv
+    import json
+
+    import jaxdipole as jd
+    from jaxdipole import cli
+
+    u = jd.units
+    out = tmp_path / "dl"
+    args = ["data-limit", "coherent-lar", "--data", str(RELEASE), "--out", str(out), "--quiet"]
+    rc = cli.main([*args, "--m-min", "1", "--m-max", "40", "--n-masses", "2"])
+    assert rc == 0
+    assert {p.name for p in out.iterdir()} == {
+        "data-limit.json",
+        "data-limit.csv",
+        "data-limit.png",
+    }
+    meta = json.loads((out / "data-limit.json").read_text())
+    for key in ("sm_predicted_events", "sm_fitted_events", "sm_fitted_error", "m_N_MeV",
+                "mu90_muB", "flavour", "test_statistic"):  # fmt: skip
+        assert key in meta
+    # SM closure: the release predicts 128 +- 17, the collaboration fits 159 +- 43
+    assert abs(meta["sm_predicted_events"] - 128) < 17
+    assert abs(meta["sm_fitted_events"] - 159) < 43 and 30 < meta["sm_fitted_error"] < 60
+    assert meta["flavour"] == "mu" and meta["m_N_MeV"] == pytest.approx([1.0, 40.0])
+    rows = list(csv.DictReader((out / "data-limit.csv").read_text().splitlines()))
+    # the 1 MeV limit re-derived through the public single-mass function
+    from jaxdipole.coherent import cenns10_mu_limit
+
+    one = cenns10_mu_limit(jd.DipoleModel(1 * u.MeV, mu=(0, 1e-9 * u.mu_B, 0)), release)
+    assert float(rows[0]["mu90_muB"]) == pytest.approx(one / u.mu_B, rel=1e-6)
+    assert meta["mu90_muB"][1] > meta["mu90_muB"][0]  # 40 MeV: only the delayed nu-bar_mu
+    capsys.readouterr()
+    bad = cli.main(["data-limit", "coherent-lar", "--data", str(tmp_path / "nowhere"),
+                    "--out", str(tmp_path / "x"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert bad == 2 and "--data" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
