@@ -186,3 +186,14 @@ def test_limits_and_spectrum_subcommands(tmp_path, capsys):
     e_top = float(rows[-1]["E_hi_MeV"]) * u.MeV
     ref = jd.photon_energy_spectrum(md, up, np.array([float(up.photon_energy_min), e_top]))
     assert total == pytest.approx(float(ref[0]), rel=1e-3)
+
+
+@pytest.mark.parametrize("sub", ["", "sub"])
+def test_out_that_is_a_file_is_one_line_error(tmp_path, capsys, sub):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    out = afile / sub if sub else afile
+    rc = cli.main(["reach", "--out", str(out), "--quiet", "--n-masses", "2"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "--out" in err and len(err.splitlines()) == 1
+    assert afile.read_text() == "keep me"

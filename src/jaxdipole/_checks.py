@@ -44,6 +44,15 @@ def check_nonnegative(name: str, x, unit: str = "") -> None:
         raise ValueError(f"{name} must be finite and >= 0{' ' + unit if unit else ''}, got {x!r}")
 
 
+def check_interval(name: str, x, lo: float, hi: float, unit: str = "") -> None:
+    """Raise ValueError unless concrete ``x`` is finite and in [lo, hi]."""
+    v = concrete(x)
+    if v is not None and not (np.all(np.isfinite(v)) and np.all((v >= lo) & (v <= hi))):
+        raise ValueError(
+            f"{name} must be finite and in [{lo:g}, {hi:g}]{' ' + unit if unit else ''}, got {x!r}"
+        )
+
+
 def check_choice(name: str, value, choices) -> None:
     """Raise ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:

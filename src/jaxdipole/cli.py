@@ -806,10 +806,32 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _check_out(getattr(args, "out", None))
         return args.func(args)
     except CLIError as err:
         print(f"jaxdipole {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # e.g. the disk filled up while writing
+        print(f"jaxdipole {args.command}: error: cannot write the results: {err}", file=sys.stderr)
+        return 2
+
+
+def _check_out(out: str | None) -> None:
+    """CLIError unless ``--out`` is a folder, or can be created as one, that we may write to."""
+    import os
+
+    if out is None:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"--out: {out!r} exists and is not a folder")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CLIError(f"--out: cannot create a folder under {str(parent)!r} (not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--out: no permission to write in {str(parent)!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._checks import check_choice, check_nonnegative
+from ._checks import check_choice, check_interval, check_nonnegative
 from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit, smoothstep_unit
@@ -86,8 +86,12 @@ def _decay_factor(model: DipoleModel, E_N, decay_length):
     return decay_probability(model, E_N, decay_length)
 
 
-def _check(E_nu, channels, decay_length, recoil_threshold, **_):
+def _check(E_nu, channels, decay_length, recoil_threshold, E_gamma=None, cos_gamma=None, **_):
     check_nonnegative("E_nu", E_nu, "GeV")
+    if E_gamma is not None:
+        check_nonnegative("E_gamma", E_gamma, "GeV")
+    if cos_gamma is not None:
+        check_interval("cos_gamma", cos_gamma, -1.0, 1.0)
     check_choice("channels", channels, CHANNEL_CHOICES)
     check_nonnegative("recoil_threshold", recoil_threshold, "GeV")
     if decay_length is not None:

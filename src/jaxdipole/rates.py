@@ -69,7 +69,7 @@ from jax.scipy.special import erfc
 from jax.typing import ArrayLike
 
 from . import constants
-from ._checks import check_choice, concrete, is_traced
+from ._checks import check_choice, check_finite, concrete, is_traced
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
@@ -745,6 +745,7 @@ def recoil_spectrum(
     Multiply by ``u.keV`` for events per keV.
     """
     check_scalar_model(model)
+    check_finite("E_R", E_R)
     return _recoil_spectrum(
         model, exp, jnp.asarray(E_R), apply_efficiency, per_nucleus, form_factor
     )
@@ -864,6 +865,7 @@ def cevns_recoil_spectrum(
 ) -> Array:
     """SM CEvNS recoil spectrum dN/dE_R [events per GeV] at true recoil E_R [GeV] (scalar or
     array; keyword arguments as :func:`recoil_spectrum`)."""
+    check_finite("E_R", E_R)
     args = (apply_efficiency, per_nucleus, form_factor, jnp.asarray(sin2_theta_w))
     return _cevns_recoil_spectrum(exp, jnp.asarray(E_R), *args)
 
