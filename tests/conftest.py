@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
@@ -13,3 +15,15 @@ def _release_compiled_programs():
     every eagerly called entry point keeps its compiled program cached."""
     yield
     jax.clear_caches()
+
+
+_REALDATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "realdata"
+#: Notebooks that read a public data release from the shared data folder.
+_DATA_NOTEBOOKS = {"07_coherent_data.ipynb": _REALDATA / "coherent_lar_cenns10"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = _DATA_NOTEBOOKS.get(Path(str(item.fspath)).name)
+        if folder is not None and not folder.is_dir():
+            item.add_marker(pytest.mark.skip(reason=f"data release not present: {folder}"))

@@ -304,6 +304,7 @@ def cenns10_nll(release: CENNS10Release, expected: Array, norms: dict[str, Array
 
 #: Relative prior on the SM CEvNS prediction (the release: 128 ± 17).
 CEVNS_PRIOR = 17 / 128
+_SCALES = ("cevns", "brn", "delayed_brn", "steady_state")
 
 
 def cenns10_signal_limit(
@@ -320,7 +321,6 @@ def cenns10_signal_limit(
     1 ± :data:`CEVNS_PRIOR`) and the background scales (:data:`BACKGROUND_PRIORS`) profiled;
     the limit solves q(s) = ``q_crit`` (default 2.706: one-sided 90 % CL, asymptotic).
     Returns inf if q(s_max) < q_crit (the signal shape is not constrained)."""
-
 
     sm, signal = jnp.asarray(sm), jnp.asarray(signal)
     profile_fn, best_fn = _profile_functions(release)
@@ -394,7 +394,9 @@ def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict
 
     Returns
     -------
-    dict with ``predicted`` and ``fitted`` events, ``error`` (1σ, Hessian) and ``converged``.
+    dict with ``predicted`` and ``fitted`` events, ``error`` (1σ, Hessian), ``converged``
+    and the fitted ``scales`` (``cevns``, ``brn``, ``delayed_brn``, ``steady_state``) that
+    :func:`cenns10_expected` takes (``nuclear_recoils = scales["cevns"] * sm``).
     """
     from .fit import minimize
 
@@ -412,6 +414,7 @@ def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict
         "fitted": float(res.x[0]) * total,
         "error": float(res.errors[0]) * total,
         "converged": bool(res.converged),
+        "scales": {k: float(v) for k, v in zip(_SCALES, res.x, strict=True)},
     }
 
 
