@@ -241,3 +241,15 @@ def test_grad_through_scan_wrt_closed_over_parameter():
 def test_errors_inside_fn_propagate_unchanged():
     with pytest.raises(TypeError):
         scan(lambda x: x + "a", [cases.X])
+
+
+def test_large_grid_is_batched_by_default_and_exact():
+    # 300 x 300 = 90 000 points > AUTO_BATCH: evaluated in lax.map batches (padded to 2 x 65 536)
+    from jaxdipole.scan import AUTO_BATCH
+
+    x = np.linspace(-1.0, 1.0, 300)
+    y = np.linspace(0.0, 2.0, 300)
+    assert x.size * y.size > AUTO_BATCH
+    out = np.asarray(scan(lambda a, b: jnp.sin(a) * jnp.exp(b) + a * b, [x, y]))
+    ref = np.sin(x)[:, None] * np.exp(y)[None, :] + x[:, None] * y[None, :]
+    np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-15)
