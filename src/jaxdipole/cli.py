@@ -493,6 +493,7 @@ def _data_limit(args: argparse.Namespace) -> int:
     from . import units as u
     from ._io import atomic_path, write_text
     from .limits import strongest_limit
+    from .reach import mass_ranges
 
     m = _mass_grid(args) * u.MeV
     flavour = {"e": 0, "mu": 1}[args.flavour]
@@ -531,8 +532,8 @@ def _data_limit(args: argparse.Namespace) -> int:
             "m_N_MeV": (m / u.MeV).tolist(),
             "mu90_muB": [float(x / u.mu_B) if np.isfinite(x) else None for x in mu90],
             "strongest_existing_muB": [float(e / u.mu_B) if np.isfinite(e) else None for e in env],
-            "stronger_than_existing_MeV": _ranges(m / u.MeV, below),
-            "no_existing_limit_MeV": _ranges(m / u.MeV, np.isfinite(mu90) & ~np.isfinite(env)),
+            "stronger_than_existing_MeV": mass_ranges(m / u.MeV, below),
+            "no_existing_limit_MeV": mass_ranges(m / u.MeV, np.isfinite(mu90) & ~np.isfinite(env)),
             "time_s": round(elapsed, 2),
         }
         write_text(out / "data-limit.json", json.dumps(meta, indent=1) + "\n")
@@ -563,12 +564,6 @@ def _data_limit(args: argparse.Namespace) -> int:
         print(f"  best mu_{args.flavour},90 = {np.min(mu90[ok]) / u.mu_B:.3g} mu_B")
     print(f"  -> {out}/" + ", ".join(files))
     return 0
-
-
-def _ranges(x, mask):
-    from .reach import mass_ranges
-
-    return mass_ranges(x, mask)
 
 
 def _limits(args: argparse.Namespace) -> int:
