@@ -18,8 +18,9 @@ xsec
 limits
     The packaged existing limits: a plot and a table of the strongest limit vs m_N.
 data-limit
-    Dipole-portal limits from a public data release read from ``--data`` (``coherent-lar``:
-    COHERENT CENNS-10): ``data-limit.json/csv/png`` with the SM prediction and fit.
+    Dipole-portal limits from public data releases read from ``--data`` (``coherent-lar``:
+    COHERENT CENNS-10; ``coherent-csi``: COHERENT CsI 2021; ``coherent``: both combined):
+    ``data-limit.json/csv/png`` with the SM prediction and fit.
 
 Every option has a default; energies are in MeV, moments in Bohr magnetons. Bad options end with
 one line on stderr and exit status 2. Output files are written completely or not at all.
@@ -483,7 +484,65 @@ def _spectrum(args: argparse.Namespace) -> int:
     return 0
 
 
-DATA_SETS = ("coherent-lar",)
+DATA_SETS = ("coherent-lar", "coherent-csi", "coherent")
+#: Each released data set: (a file that marks its folder, what it is).
+_RELEASES = {
+    "coherent-lar": (
+        "cevnspdf.txt",
+        "COHERENT CENNS-10 liquid argon, Analysis A (PRL 126 (2021) 012002)",
+    ),
+    "coherent-csi": (
+        "dataBeamOnC.txt",
+        "COHERENT CsI[Na] full data set (PRL 129 (2022) 081801)",
+    ),
+}
+
+
+def _find_releases(paths: list[str]) -> dict[str, Path]:
+    """Release folders among ``paths`` (each a release folder or a folder holding them)."""
+    found: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            raise CLIError(f"--data: {raw!r} is not a folder")
+        candidates = [path] + sorted(p for p in path.iterdir() if p.is_dir())
+        for folder in candidates:
+            for name, (marker, _) in _RELEASES.items():
+                if (folder / marker).is_file():
+                    found.setdefault(name, folder)
+    return found
+
+
+def _load_data_sets(dataset: str, paths: list[str]) -> list:
+    from . import coherent, coherent_csi
+
+    wanted = list(_RELEASES) if dataset == "coherent" else [dataset]
+    found = _find_releases(paths)
+    out = []
+    for name in wanted:
+        if name not in found:
+            marker = _RELEASES[name][0]
+            raise CLIError(
+                f"--data: no {name} release (a folder with {marker}) in {', '.join(paths)}"
+            )
+        try:
+            if name == "coherent-lar":
+                out.append(coherent.cenns10_data_set(coherent.load_cenns10(found[name])))
+            else:
+                out.append(coherent_csi.csi2021_data_set(coherent_csi.load_csi2021(found[name])))
+        except (OSError, ValueError, KeyError) as err:
+            raise CLIError(
+                f"--data: cannot read the {name} release at {found[name]}: {err}"
+            ) from None
+    return out
+
+
+def _sm_fit(data_set) -> dict:
+    from . import coherent, coherent_csi
+
+    if data_set.name == "coherent-lar":
+        return coherent.cenns10_sm_fit(data_set.release, data_set.sm)
+    return coherent_csi.csi2021_sm_fit(data_set.release, data_set.sm)
 
 
 def _data_limit(args: argparse.Namespace) -> int:
@@ -497,15 +556,10 @@ def _data_limit(args: argparse.Namespace) -> int:
 
     m = _mass_grid(args) * u.MeV
     flavour = {"e": 0, "mu": 1}[args.flavour]
-    try:
-        release = coherent.load_cenns10(args.data)
-    except (OSError, ValueError, KeyError) as err:
-        raise CLIError(
-            f"--data: cannot read the CENNS-10 release at {args.data!r}: {err}"
-        ) from None
     t0 = time.perf_counter()
-    fit = coherent.cenns10_sm_fit(release)
-    mu90 = coherent.cenns10_mu_limits(release, m, flavour=flavour, progress=not args.quiet)
+    sets = _load_data_sets(args.dataset, args.data)
+    fits = {d.name: _sm_fit(d) for d in sets}
+    mu90 = coherent.mu_limits(sets, m, flavour=flavour, progress=not args.quiet)
     elapsed = time.perf_counter() - t0
     env = strongest_limit(m, args.flavour)
     out = Path(args.out)
@@ -518,16 +572,25 @@ def _data_limit(args: argparse.Namespace) -> int:
         ]
         write_text(out / "data-limit.csv", "\n".join(rows) + "\n")
         files.append("data-limit.csv")
+    single = len(sets) == 1
+
+    def per_set(key):
+        return per_set_value({name: fit[key] for name, fit in fits.items()}, single)
+
     if "json" in args.format:
         below = np.isfinite(mu90) & np.isfinite(env) & (mu90 < env)
+        releases = {d.name: _RELEASES[d.name][1] for d in sets}
         meta = {
             "data_set": args.dataset,
-            "release": "COHERENT CENNS-10 liquid argon, Analysis A (PRL 126 (2021) 012002)",
+            "release": per_set_value(releases, single),
             "flavour": args.flavour,
-            "sm_predicted_events": fit["predicted"],
-            "sm_fitted_events": fit["fitted"],
-            "sm_fitted_error": fit["error"],
-            "test_statistic": coherent.TEST_STATISTIC,
+            "sm_predicted_events": per_set("predicted"),
+            "sm_fitted_events": per_set("fitted"),
+            "sm_fitted_error": per_set("error"),
+            "test_statistic": per_set_value({d.name: d.test_statistic for d in sets}, single),
+            "combination": None
+            if single
+            else "joint likelihood: common signal strength, independent nuisance parameters",
             "confidence_level": 0.9,
             "m_N_MeV": (m / u.MeV).tolist(),
             "mu90_muB": [float(x / u.mu_B) if np.isfinite(x) else None for x in mu90],
@@ -546,7 +609,8 @@ def _data_limit(args: argparse.Namespace) -> int:
     from .plotting import plot_reach
 
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    label = f"CENNS-10 data, 90% CL (mu_{args.flavour})"
+    what = " + ".join(d.label for d in sets)
+    label = f"{what} data, 90% CL (mu_{args.flavour})"
     plot_reach(
         m, {label: mu90}, ax, flavour=args.flavour, title=f"{args.dataset}: mu_{args.flavour}"
     )
@@ -555,15 +619,22 @@ def _data_limit(args: argparse.Namespace) -> int:
         fig.savefig(tmp, format="png", dpi=130, bbox_inches="tight")
     plt.close(fig)
     files.append("data-limit.png")
-    print(
-        f"data-limit {args.dataset}: SM CEvNS predicted {fit['predicted']:.1f}, fitted "
-        f"{fit['fitted']:.1f} +- {fit['error']:.1f} events; {len(m)} masses in {elapsed:.1f} s"
-    )
+    for name, fit in fits.items():
+        print(
+            f"data-limit {name}: SM CEvNS predicted {fit['predicted']:.1f}, fitted "
+            f"{fit['fitted']:.1f} +- {fit['error']:.1f} events"
+        )
+    print(f"  {len(m)} masses in {elapsed:.1f} s")
     ok = np.isfinite(mu90)
     if np.any(ok):
         print(f"  best mu_{args.flavour},90 = {np.min(mu90[ok]) / u.mu_B:.3g} mu_B")
     print(f"  -> {out}/" + ", ".join(files))
     return 0
+
+
+def per_set_value(values: dict, single: bool):
+    """One value for a single data set, the dict by data-set name for a combination."""
+    return next(iter(values.values())) if single else values
 
 
 def _limits(args: argparse.Namespace) -> int:
@@ -725,14 +796,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=_spectrum)
     dl = sub.add_parser(
         "data-limit",
-        help="dipole-portal limits from a public data release (COHERENT CENNS-10 argon)",
+        help="dipole-portal limits from public data releases (COHERENT argon and CsI)",
         description=(
             "90%% CL upper limits on mu_e or mu_mu vs m_N from a released data set, with the SM "
             "CEvNS prediction and fit. Masses in MeV, moments in Bohr magnetons."
         ),
     )
     dl.add_argument("dataset", choices=DATA_SETS, help="the data set")
-    dl.add_argument("--data", required=True, help="folder of the release as downloaded")
+    dl.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="folder of a release as downloaded, or a folder holding several (repeatable)",
+    )
     dl.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     dl.add_argument("--flavour", choices=["e", "mu"], default="mu", help="(default: mu)")
     dl.add_argument("--m-min", type=float, default=0.01, help="lowest m_N in MeV (default: 0.01)")

@@ -15,6 +15,7 @@ energy) and the arrival-time fractions of the prompt and delayed components.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,11 @@ __all__ = [
     "cenns10_sm_fit",
     "cenns10_mu_limits",
     "TEST_STATISTIC",
+    "DataSet",
+    "cenns10_data_set",
+    "signal_limit",
+    "mu_limits",
+    "Q_CRIT_90",
 ]
 
 #: How the CENNS-10 limits are set (written into ``data-limit.json``).
@@ -307,12 +313,16 @@ CEVNS_PRIOR = 17 / 128
 _SCALES = ("cevns", "brn", "delayed_brn", "steady_state")
 
 
+#: Δq of a one-sided 90 % CL upper limit (asymptotic): Φ⁻¹(0.9)².
+Q_CRIT_90 = 1.6448536269514722**2
+
+
 def cenns10_signal_limit(
     release: CENNS10Release,
     sm: ArrayLike,
     signal: ArrayLike,
     *,
-    q_crit: float = 1.6448536269514722**2,
+    q_crit: float = Q_CRIT_90,
     s_max: float = 1e6,
 ) -> float:
     """Upper limit on the strength s ≥ 0 of ``signal`` (shape (12, 10)) added to the SM
@@ -321,21 +331,77 @@ def cenns10_signal_limit(
     1 ± :data:`CEVNS_PRIOR`) and the background scales (:data:`BACKGROUND_PRIORS`) profiled;
     the limit solves q(s) = ``q_crit`` (default 2.706: one-sided 90 % CL, asymptotic).
     Returns inf if q(s_max) < q_crit (the signal shape is not constrained)."""
+    ds = cenns10_data_set(release, sm=sm)
+    return signal_limit([(ds, jnp.asarray(signal))], q_crit=q_crit, s_max=s_max)
 
-    sm, signal = jnp.asarray(sm), jnp.asarray(signal)
-    profile_fn, best_fn = _profile_functions(release)
+
+@dataclass(frozen=True)
+class DataSet:
+    """A released data set as the limit machinery sees it.
+
+    ``sm``: the SM nuclear-recoil counts in the release's binning; ``signal(m_N, mu)``: the
+    Primakoff counts for an N of mass ``m_N`` [GeV] and moments ``mu`` (shape (3,), GeV⁻¹),
+    compiled once; ``profile(sm, signal, s)``: the negative log-likelihood at signal strength
+    s with every nuisance parameter profiled; ``best(sm, signal)``: (min nll, ŝ) over s ≥ 0.
+    """
+
+    name: str
+    label: str
+    release: object
+    sm: Array
+    signal: Callable[[ArrayLike, ArrayLike], Array]
+    profile: Callable[[Array, Array, ArrayLike], Array]
+    best: Callable[[Array, Array], tuple[Array, Array]]
+    test_statistic: str
+
+
+def _golden_min(f: Callable[[float], float], lo: float, hi: float, rtol: float = 1e-5) -> float:
+    """Minimiser of a unimodal ``f`` on [lo, hi] (golden-section search)."""
+    g = (np.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    while b - a > rtol * max(abs(b), 1e-12):
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    return 0.5 * (a + b)
+
+
+def signal_limit(
+    parts: Sequence[tuple[DataSet, Array]], *, q_crit: float = Q_CRIT_90, s_max: float = 1e6
+) -> float:
+    """Upper limit on a common signal strength s ≥ 0 from one or several data sets.
+
+    ``parts``: (data set, signal counts in its binning) pairs; the nuisance parameters of each
+    are independent, so the joint profile is Σ_d profile_d(s). The limit solves
+    q(s) = 2[Σ_d profile_d(s) − min_{s' ≥ 0} Σ_d profile_d(s')] = ``q_crit`` (default 2.706:
+    one-sided 90 % CL, asymptotic) above ŝ; inf if q(s_max) < q_crit. With several data sets
+    the joint ŝ lies between the single ones (each profile is convex in s) and is found by a
+    golden-section search there.
+    """
 
     def profile(s):
-        return profile_fn(sm, signal, jnp.asarray(s, dtype=float))
+        return sum(float(d.profile(d.sm, sig, jnp.asarray(s, dtype=float))) for d, sig in parts)
 
-    # global minimum over s >= 0 (s = v²)
-    best_nll, best_s = best_fn(sm, signal)
-    nll_min = min(float(best_nll), float(profile(0.0)))
+    bests = [d.best(d.sm, sig) for d, sig in parts]
+    if len(parts) == 1:
+        s_hat, nll_min = float(bests[0][1]), float(bests[0][0])
+    else:
+        hats = [float(b[1]) for b in bests]
+        lo, hi = min(hats), max(hats)
+        s_hat = lo if hi - lo <= 1e-9 * max(hi, 1.0) else _golden_min(profile, lo, hi)
+        nll_min = profile(s_hat)
+    nll_min = min(nll_min, profile(0.0))
 
     def q(s):
-        return 2.0 * (float(profile(s)) - nll_min)
+        return 2.0 * (profile(s) - nll_min)
 
-    s_hat = float(best_s)
     lo, hi = s_hat, max(2.0 * s_hat, 1.0)
     while q(hi) < q_crit:
         lo, hi = hi, 4.0 * hi
@@ -347,6 +413,72 @@ def cenns10_signal_limit(
         if hi - lo <= 1e-7 * hi:
             break
     return 0.5 * (lo + hi)
+
+
+def mu_limits(
+    data_sets: Sequence[DataSet],
+    m_N: ArrayLike,
+    *,
+    flavour: int = 1,
+    progress: bool = False,
+    q_crit: float = Q_CRIT_90,
+) -> np.ndarray:
+    """90 % CL upper limits on μ_flavour [GeV^-1] at the N masses ``m_N`` [GeV] from one data
+    set or the combination of several (:func:`signal_limit` of the Primakoff counts ∝ μ², the
+    other moments 0); ``inf`` where no N is produced. ``flavour`` 1 (μ_μ: prompt ν_μ and
+    delayed ν̄_μ) or 0 (μ_e: delayed ν_e)."""
+    if flavour not in (0, 1):
+        raise ValueError(f"flavour must be 0 (e) or 1 (mu) at a stopped-pion source, got {flavour}")
+    masses = np.atleast_1d(np.asarray(m_N, dtype=float))
+    if masses.ndim != 1 or np.any(~np.isfinite(masses)) or np.any(masses <= 0):
+        raise ValueError("m_N must be a 1-D array of finite, positive masses [GeV]")
+    if not data_sets:
+        raise ValueError("data_sets must hold at least one data set")
+    mu_ref = 1e-9 * u.mu_B
+    pattern = np.zeros(3)
+    pattern[flavour] = mu_ref
+    bar = None
+    if progress:
+        from .scan import _Bar
+
+        bar = _Bar("data-limit", len(masses))
+    out = np.empty(len(masses))
+    for i, m in enumerate(masses):
+        parts = [(d, d.signal(m, pattern)) for d in data_sets]
+        parts = [(d, sig) for d, sig in parts if float(jnp.sum(sig)) > 0]
+        if not parts:
+            out[i] = np.inf
+        else:
+            out[i] = mu_ref * np.sqrt(signal_limit(parts, q_crit=q_crit))
+        if bar is not None:
+            bar.update(i + 1)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) -> DataSet:
+    """The CENNS-10 release as a :class:`DataSet` (SM prediction :func:`cenns10_cevns` unless
+    ``sm`` is given)."""
+    import jax
+
+    profile, best = _profile_functions(release)
+    sm = jnp.asarray(cenns10_cevns(release) if sm is None else sm)
+
+    @jax.jit
+    def signal(m_N, mu):
+        return cenns10_primakoff(DipoleModel(m_N, mu), release)
+
+    return DataSet(
+        name="coherent-lar",
+        label="CENNS-10 (LAr)",
+        release=release,
+        sm=sm,
+        signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
+        profile=profile,
+        best=best,
+        test_statistic=TEST_STATISTIC,
+    )
 
 
 _PROFILES: dict[int, tuple] = {}
@@ -422,34 +554,9 @@ def cenns10_mu_limits(
     release: CENNS10Release, m_N: ArrayLike, *, flavour: int = 1, progress: bool = False
 ) -> np.ndarray:
     """90 % CL upper limits on μ_flavour [GeV^-1] at the N masses ``m_N`` [GeV] from the
-    CENNS-10 data (:func:`cenns10_mu_limit` per mass, the other moments 0; ``inf`` where no N
-    is produced). ``flavour`` 1 (μ_μ: prompt ν_μ and delayed ν̄_μ) or 0 (μ_e: delayed ν_e)."""
-    if flavour not in (0, 1):
-        raise ValueError(f"flavour must be 0 (e) or 1 (mu) at a stopped-pion source, got {flavour}")
-    masses = np.atleast_1d(np.asarray(m_N, dtype=float))
-    if masses.ndim != 1 or np.any(~np.isfinite(masses)) or np.any(masses <= 0):
-        raise ValueError("m_N must be a 1-D array of finite, positive masses [GeV]")
-    sm = cenns10_cevns(release)
-    mu_ref = 1e-9 * u.mu_B
-    pattern = np.zeros(3)
-    pattern[flavour] = mu_ref
-    bar = None
-    if progress:
-        from .scan import _Bar
-
-        bar = _Bar("data-limit", len(masses))
-    out = np.empty(len(masses))
-    for i, m in enumerate(masses):
-        signal = cenns10_primakoff(DipoleModel(m, tuple(pattern)), release)
-        if float(jnp.sum(signal)) <= 0:
-            out[i] = np.inf
-        else:
-            out[i] = mu_ref * np.sqrt(cenns10_signal_limit(release, sm, signal))
-        if bar is not None:
-            bar.update(i + 1)
-    if bar is not None:
-        bar.close()
-    return out
+    CENNS-10 data (:func:`mu_limits` of :func:`cenns10_data_set`; ``inf`` where no N is
+    produced). ``flavour`` 1 (μ_μ: prompt ν_μ and delayed ν̄_μ) or 0 (μ_e: delayed ν_e)."""
+    return mu_limits([cenns10_data_set(release)], m_N, flavour=flavour, progress=progress)
 
 
 def cenns10_mu_limit(
