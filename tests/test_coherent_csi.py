@@ -236,3 +236,39 @@ def test_data_limit_command(tmp_path, capsys):
     rc = cli.main([*args[:3], str(SHARED / "coherent_lar_cenns10"), "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 2 and "no coherent-csi release" in err and len(err.strip().splitlines()) == 1
+
+
+def test_limit_derivatives_against_finite_differences(release, data_set):
+    # d s_90 / d ln m_N and d s_90 / d alpha (alpha moves the quenching along the released
+    # model-0 +1 sigma variation, changing both the SM prediction and the signal): implicit
+    # derivative vs central differences of the limit itself
+    import jax
+    import jax.numpy as jnp
+
+    m, mu = 10 * u.MeV, jnp.array([0.0, 1e-9 * u.mu_B, 0.0])
+    q0 = jnp.asarray(release.quenching[0])
+    dq = jnp.asarray(release.quenching[1] - release.quenching[0])
+
+    @jax.jit
+    def predictions(log_m, alpha):
+        qf = q0 + alpha * dq
+        model = jd.DipoleModel(jnp.exp(log_m), mu)
+        sm = cc.csi2021_cevns(release, quenching_coefficients=qf)
+        return sm, cc.csi2021_primakoff(model, release, quenching_coefficients=qf)
+
+    def limit(log_m, alpha):
+        sm, sig = predictions(log_m, alpha)
+        return coherent.signal_limit([(cc.csi2021_data_set(release, sm=sm), sig)])
+
+    x0 = (jnp.log(m), 0.0)
+    (sm, sig), _ = jax.jvp(predictions, x0, (1.0, 0.0))
+    ds = cc.csi2021_data_set(release, sm=sm)
+    for k, h in ((0, 1e-3), (1, 1e-2)):
+        tangent = (1.0, 0.0) if k == 0 else (0.0, 1.0)
+        _, (t_sm, t_sig) = jax.jvp(predictions, x0, tangent)
+        s90, ds90 = coherent.signal_limit_jvp([(ds, sig)], [(t_sm, t_sig)])
+        up = [x + (h if i == k else 0.0) for i, x in enumerate(x0)]
+        dn = [x - (h if i == k else 0.0) for i, x in enumerate(x0)]
+        fd = (limit(*up) - limit(*dn)) / (2 * h)
+        assert np.isfinite(ds90) and abs(ds90) > 0.05 * s90
+        assert ds90 == pytest.approx(fd, rel=1e-4)

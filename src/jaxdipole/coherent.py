@@ -52,6 +52,7 @@ __all__ = [
     "DataSet",
     "cenns10_data_set",
     "signal_limit",
+    "signal_limit_jvp",
     "mu_limits",
     "Q_CRIT_90",
 ]
@@ -341,8 +342,9 @@ class DataSet:
 
     ``sm``: the SM nuclear-recoil counts in the release's binning; ``signal(m_N, mu)``: the
     Primakoff counts for an N of mass ``m_N`` [GeV] and moments ``mu`` (shape (3,), GeV⁻¹),
-    compiled once; ``profile(sm, signal, s)``: the negative log-likelihood at signal strength
-    s with every nuisance parameter profiled; ``best(sm, signal)``: (min nll, ŝ) over s ≥ 0.
+    compiled once; ``nll(sm, signal, s, theta)``: the negative log-likelihood at signal
+    strength s and nuisance parameters θ; ``fit(sm, signal, s)``: (min_θ nll, θ̂);
+    ``best(sm, signal)``: (min nll, ŝ, θ̂) over s ≥ 0 and θ.
     """
 
     name: str
@@ -350,9 +352,14 @@ class DataSet:
     release: object
     sm: Array
     signal: Callable[[ArrayLike, ArrayLike], Array]
-    profile: Callable[[Array, Array, ArrayLike], Array]
-    best: Callable[[Array, Array], tuple[Array, Array]]
+    nll: Callable[[Array, Array, ArrayLike, Array], Array]
+    fit: Callable[[Array, Array, ArrayLike], tuple[Array, Array]]
+    best: Callable[[Array, Array], tuple[Array, Array, Array]]
     test_statistic: str
+
+    def profile(self, sm: Array, signal: Array, s: ArrayLike) -> Array:
+        """The profile negative log-likelihood min_θ nll(sm, signal, s, θ)."""
+        return self.fit(sm, signal, jnp.asarray(s, dtype=float))[0]
 
 
 def _golden_min(f: Callable[[float], float], lo: float, hi: float, rtol: float = 1e-5) -> float:
@@ -373,6 +380,40 @@ def _golden_min(f: Callable[[float], float], lo: float, hi: float, rtol: float =
     return 0.5 * (a + b)
 
 
+def _limit(parts, q_crit: float, s_max: float) -> tuple[float, float]:
+    """(s at q = q_crit above ŝ, ŝ) for the joint profile of ``parts``; s = inf if unbounded."""
+
+    def profile(s):
+        return sum(float(d.profile(d.sm, sig, s)) for d, sig in parts)
+
+    bests = [d.best(d.sm, sig) for d, sig in parts]
+    if len(parts) == 1:
+        s_hat, nll_min = float(bests[0][1]), float(bests[0][0])
+    else:
+        hats = [float(b[1]) for b in bests]
+        lo, hi = min(hats), max(hats)
+        s_hat = lo if hi - lo <= 1e-9 * max(hi, 1.0) else _golden_min(profile, lo, hi)
+        nll_min = profile(s_hat)
+    at_zero = profile(0.0)
+    if at_zero <= nll_min:
+        s_hat, nll_min = 0.0, at_zero
+
+    def q(s):
+        return 2.0 * (profile(s) - nll_min)
+
+    lo, hi = s_hat, max(2.0 * s_hat, 1.0)
+    while q(hi) < q_crit:
+        lo, hi = hi, 4.0 * hi
+        if hi > s_max:
+            return float("inf"), s_hat
+    for _ in range(60):  # bisection in ln s (q rises monotonically above ŝ)
+        mid = np.sqrt(lo * hi) if lo > 0 else 0.5 * hi
+        lo, hi = (mid, hi) if q(mid) < q_crit else (lo, mid)
+        if hi - lo <= 1e-9 * hi:
+            break
+    return 0.5 * (lo + hi), s_hat
+
+
 def signal_limit(
     parts: Sequence[tuple[DataSet, Array]], *, q_crit: float = Q_CRIT_90, s_max: float = 1e6
 ) -> float:
@@ -385,34 +426,46 @@ def signal_limit(
     the joint ŝ lies between the single ones (each profile is convex in s) and is found by a
     golden-section search there.
     """
+    return _limit(parts, q_crit, s_max)[0]
 
-    def profile(s):
-        return sum(float(d.profile(d.sm, sig, jnp.asarray(s, dtype=float))) for d, sig in parts)
 
-    bests = [d.best(d.sm, sig) for d, sig in parts]
-    if len(parts) == 1:
-        s_hat, nll_min = float(bests[0][1]), float(bests[0][0])
-    else:
-        hats = [float(b[1]) for b in bests]
-        lo, hi = min(hats), max(hats)
-        s_hat = lo if hi - lo <= 1e-9 * max(hi, 1.0) else _golden_min(profile, lo, hi)
-        nll_min = profile(s_hat)
-    nll_min = min(nll_min, profile(0.0))
+def signal_limit_jvp(
+    parts: Sequence[tuple[DataSet, Array]],
+    tangents: Sequence[tuple[ArrayLike, ArrayLike]],
+    *,
+    q_crit: float = Q_CRIT_90,
+    s_max: float = 1e6,
+) -> tuple[float, float]:
+    """The limit s₉₀ of :func:`signal_limit` and its derivative along a parameter p that moves
+    each part's SM prediction and signal by ``tangents`` (d sm/dp, d signal/dp), one pair per
+    part (e.g. from ``jax.jvp`` of the prediction in m_N or a response parameter).
 
-    def q(s):
-        return 2.0 * (profile(s) - nll_min)
+    Implicit function theorem on q(s₉₀, p) = q_crit, with the envelope theorem for the profiled
+    nuisances (∂/∂p of a minimum is ∂/∂p of the function at the minimiser):
+    ds₉₀/dp = −(∂q/∂p)/(∂q/∂s) with
+    ∂q/∂p = 2 Σ_d [∂_p nll_d(s₉₀, θ̂_d(s₉₀)) − ∂_p nll_d(ŝ, θ̂_d(ŝ))].
+    Returns (inf, 0) where the limit is unbounded.
+    """
+    import jax
 
-    lo, hi = s_hat, max(2.0 * s_hat, 1.0)
-    while q(hi) < q_crit:
-        lo, hi = hi, 4.0 * hi
-        if hi > s_max:
-            return float("inf")
-    for _ in range(60):  # bisection in ln s (q rises monotonically above ŝ)
-        mid = np.sqrt(lo * hi) if lo > 0 else 0.5 * hi
-        lo, hi = (mid, hi) if q(mid) < q_crit else (lo, mid)
-        if hi - lo <= 1e-7 * hi:
-            break
-    return 0.5 * (lo + hi)
+    s_lim, s_hat = _limit(parts, q_crit, s_max)
+    if not np.isfinite(s_lim):
+        return s_lim, 0.0
+    dq_dp, dq_ds = 0.0, 0.0
+    for (d, sig), (t_sm, t_sig) in zip(parts, tangents, strict=True):
+        t_sm, t_sig = jnp.asarray(t_sm, dtype=float), jnp.asarray(t_sig, dtype=float)
+        for s, sign in ((s_lim, 1.0), (s_hat, -1.0)):
+            s = jnp.asarray(s, dtype=float)
+            theta = d.fit(d.sm, sig, s)[1]
+
+            def f(sm_, sig_, s_, theta=theta, nll=d.nll):
+                return nll(sm_, sig_, s_, theta)
+
+            _, dp = jax.jvp(f, (d.sm, sig, s), (t_sm, t_sig, jnp.zeros(())))
+            dq_dp += 2.0 * sign * float(dp)
+            if sign > 0:
+                dq_ds += 2.0 * float(jax.grad(f, argnums=2)(d.sm, sig, s))
+    return s_lim, -dq_dp / dq_ds
 
 
 def mu_limits(
@@ -462,7 +515,7 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
     ``sm`` is given)."""
     import jax
 
-    profile, best = _profile_functions(release)
+    nll, fit, best = _profile_functions(release)
     sm = jnp.asarray(cenns10_cevns(release) if sm is None else sm)
 
     @jax.jit
@@ -475,7 +528,8 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
         release=release,
         sm=sm,
         signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
-        profile=profile,
+        nll=nll,
+        fit=fit,
         best=best,
         test_statistic=TEST_STATISTIC,
     )
@@ -485,8 +539,9 @@ _PROFILES: dict[int, tuple] = {}
 
 
 def _profile_functions(release: CENNS10Release):
-    """Compiled profile likelihood (sm, signal, s) -> min_θ nll and global fit (sm, signal) ->
-    (nll, ŝ) of one release, compiled once per release object (reused over masses)."""
+    """The likelihood nll(sm, signal, s, θ), the compiled profile fit (sm, signal, s) ->
+    (min_θ nll, θ̂) and global fit (sm, signal) -> (nll, ŝ, θ̂) of one release, compiled once
+    per release object (reused over masses)."""
     key = id(release)
     if key in _PROFILES and _PROFILES[key][0] is release:
         return _PROFILES[key][1:]
@@ -503,18 +558,19 @@ def _profile_functions(release: CENNS10Release):
         return cenns10_nll(release, exp, norms) + prior
 
     @jax.jit
-    def profile(sm, signal, s):
-        return minimize(lambda th: nll(sm, signal, s, th), jnp.ones(4)).nll
+    def fit(sm, signal, s):
+        res = minimize(lambda th: nll(sm, signal, s, th), jnp.ones(4))
+        return res.nll, res.x
 
     @jax.jit
     def best(sm, signal):
         x0 = jnp.array([0.1, 1.0, 1.0, 1.0, 1.0])
         res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
-        return res.nll, res.x[0] ** 2
+        return res.nll, res.x[0] ** 2, res.x[1:]
 
     _PROFILES.clear()  # one release at a time
-    _PROFILES[key] = (release, profile, best)
-    return profile, best
+    _PROFILES[key] = (release, nll, fit, best)
+    return nll, fit, best
 
 
 def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict[str, float]:

@@ -465,8 +465,9 @@ _PROFILES: dict[int, tuple] = {}
 
 
 def profile_functions(release: CsI2021Release):
-    """Compiled profile likelihood (sm, signal, s) -> min_θ nll and global fit (sm, signal) ->
-    (nll, ŝ) of one release (CEvNS scale under its prior), compiled once per release."""
+    """The likelihood nll(sm, signal, s, θ) (CEvNS scale under its prior), the compiled profile
+    fit (sm, signal, s) -> (min_θ nll, θ̂) and global fit (sm, signal) -> (nll, ŝ, θ̂) of one
+    release, compiled once per release."""
     key = id(release)
     if key in _PROFILES and _PROFILES[key][0] is release:
         return _PROFILES[key][1:]
@@ -474,21 +475,23 @@ def profile_functions(release: CsI2021Release):
 
     from .fit import minimize
 
+    def nll(sm, signal, s, theta):
+        return _nll_theta(release, sm, signal, s, theta, True)
+
     @jax.jit
-    def profile(sm, signal, s):
-        return minimize(
-            lambda th: _nll_theta(release, sm, signal, s, th, True), _theta0(release)
-        ).nll
+    def fit(sm, signal, s):
+        res = minimize(lambda th: nll(sm, signal, s, th), _theta0(release))
+        return res.nll, res.x
 
     @jax.jit
     def best(sm, signal):
         x0 = jnp.concatenate([jnp.array([0.1]), _theta0(release)])
-        res = minimize(lambda x: _nll_theta(release, sm, signal, x[0] ** 2, x[1:], True), x0)
-        return res.nll, res.x[0] ** 2
+        res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
+        return res.nll, res.x[0] ** 2, res.x[1:]
 
     _PROFILES.clear()
-    _PROFILES[key] = (release, profile, best)
-    return profile, best
+    _PROFILES[key] = (release, nll, fit, best)
+    return nll, fit, best
 
 
 def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict[str, float]:
@@ -521,7 +524,7 @@ def csi2021_data_set(release: CsI2021Release, *, sm: ArrayLike | None = None):
 
     from .coherent import DataSet
 
-    profile, best = profile_functions(release)
+    nll, fit, best = profile_functions(release)
     sm = jnp.asarray(csi2021_cevns(release) if sm is None else sm)
 
     @jax.jit
@@ -534,7 +537,8 @@ def csi2021_data_set(release: CsI2021Release, *, sm: ArrayLike | None = None):
         release=release,
         sm=sm,
         signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
-        profile=profile,
+        nll=nll,
+        fit=fit,
         best=best,
         test_statistic=TEST_STATISTIC,
     )
