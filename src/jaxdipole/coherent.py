@@ -16,7 +16,7 @@ energy) and the arrival-time fractions of the prompt and delayed components.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -60,12 +60,23 @@ __all__ = [
 #: How the CENNS-10 limits are set (written into ``data-limit.json``).
 TEST_STATISTIC = (
     "profile-likelihood ratio q(s) = 2[nll(s) - nll(s_hat)], s_hat >= 0, binned Poisson in "
-    "energy x F90 x time (12 x 8 x 10) with the CEvNS scale (prior 1 +- 17/128) and the prompt "
-    "BRN, delayed BRN and steady-state scales (the release's priors) profiled; 90% CL upper limit "
-    "at q = 2.706 (one-sided, asymptotic)"
+    "energy x F90 x time (12 x 8 x 10) with the CEvNS scale (prior 1 +- 17/128), the prompt "
+    "BRN, delayed BRN and steady-state scales (the release's priors) and the released shape "
+    "variations (BRN energy, timing mean and width; CEvNS F90 and timing mean; unit Gaussian "
+    "pulls, histosys code4p) profiled; 90% CL upper limit at q = 2.706 (one-sided, "
+    "asymptotic)"
 )
 
 _PDFS = {"cevns": "cevnspdf", "brn": "brnpdf", "delayed_brn": "delbrnpdf", "steady_state": "bkgpdf"}
+#: The released ±1σ shape variations (SystErrors/): component, +1σ file, −1σ file (None:
+#: one-sided, symmetrised).
+_SHAPE_FILES = {
+    "brn_energy": ("brn", "brnpdf+1sigEnergy.txt", "brnpdf-1sigEnergy.txt"),
+    "brn_timing_mean": ("brn", "brnpdf+1sigBRNTimingMean.txt", "brnpdf-1sigBRNTimingMean.txt"),
+    "brn_timing_width": ("brn", "brnpdfBRNTimingWidthSyst.txt", None),
+    "cevns_f90": ("cevns", "cevnspdf+1sigF90.txt", "cevnspdf-1sigF90.txt"),
+    "cevns_timing_mean": ("cevns", "cevnspdfCEvNSTimingMeanSyst.txt", None),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,9 @@ class CENNS10Release:
     ``energy_edges`` [keVee], ``f90_edges``, ``time_edges`` [µs]. ``expected`` holds the
     collaboration's predicted CEvNS, prompt and delayed beam-related-neutron and steady-state
     counts; ``params`` the detector and beam parameters of the release's YAML file.
+    ``shape_systematics[name] = (component, up, down)``: the released ±1σ shape variations
+    of the ``"brn"`` or ``"cevns"`` expectation (one-sided ones symmetrised: down = 2 nominal −
+    up), empty where the release's ``SystErrors/`` folder is absent.
     """
 
     energy_edges: np.ndarray
@@ -86,6 +100,7 @@ class CENNS10Release:
     efficiency_kevee: np.ndarray
     efficiency: np.ndarray
     params: dict[str, float]
+    shape_systematics: dict[str, tuple[str, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def _edges_from_centres(c: np.ndarray) -> np.ndarray:
@@ -141,7 +156,19 @@ def load_cenns10(path: str | Path) -> CENNS10Release:
         "pulse_mean_ns": par("snsPOTTraceTiming", 0),
         "pulse_width_ns": par("snsPOTTraceTiming", 1),
     }
+    syst = {}
+    folder = path / "SystErrors"
+    for name, (component, up_file, down_file) in _SHAPE_FILES.items():
+        if not (folder / up_file).is_file():
+            continue
+        up, ax = _grid(folder / up_file)
+        if any(not np.allclose(a, b) for a, b in zip(ax, axes, strict=True)):
+            raise ValueError(f"{up_file}: bins differ from the data's")
+        nominal = expected[component]
+        down = _grid(folder / down_file)[0] if down_file else 2.0 * nominal - up
+        syst[name] = (component, up, down)
     return CENNS10Release(
+        shape_systematics=syst,
         energy_edges=_edges_from_centres(axes[0]),
         f90_edges=_edges_from_centres(axes[1]),
         time_edges=_edges_from_centres(axes[2]),
@@ -272,6 +299,15 @@ def f90_shape(release: CENNS10Release) -> np.ndarray:
     return out
 
 
+def _histosys(alpha: Array, up: Array, down: Array) -> Array:
+    """HistFactory shape interpolation, pyhf's ``code4p``: α·up above +1σ, −α·down below −1σ
+    (``up`` = +1σ − nominal, ``down`` = nominal − (−1σ)) and in between the 6th-order
+    polynomial that joins them with continuous first and second derivatives (no kink at 0)."""
+    s_, a_ = 0.5 * (up + down), 0.0625 * (up - down)
+    inner = alpha * (s_ + alpha * a_ * (15.0 + alpha**2 * (3.0 * alpha**2 - 10.0)))
+    return jnp.where(alpha > 1.0, alpha * up, jnp.where(alpha < -1.0, alpha * down, inner))
+
+
 def cenns10_expected(
     release: CENNS10Release,
     nuclear_recoils: Array,
@@ -279,16 +315,37 @@ def cenns10_expected(
     brn: ArrayLike = 1.0,
     delayed_brn: ArrayLike = 1.0,
     steady_state: ArrayLike = 1.0,
+    shapes: dict[str, ArrayLike] | None = None,
 ) -> Array:
     """Expected counts per (energy, F90, time) bin, shape (12, 8, 10): ``nuclear_recoils``
     (shape (12, 10), e.g. :func:`cenns10_cevns` plus :func:`cenns10_primakoff`) spread over
     F90 by :func:`f90_shape`, plus the release's prompt and delayed beam-related-neutron and
-    steady-state expectations scaled by ``brn``, ``delayed_brn``, ``steady_state``."""
+    steady-state expectations scaled by ``brn``, ``delayed_brn``, ``steady_state``.
+
+    ``shapes``: pulls α (in σ) of the released shape variations
+    (``release.shape_systematics``), interpolated as HistFactory ``histosys`` (pyhf ``code4p``);
+    the CEvNS ones move the nuclear recoils by the released relative change per bin.
+    """
     nr = jnp.asarray(nuclear_recoils)[:, None, :] * jnp.asarray(f90_shape(release))[:, :, None]
     e = release.expected
+    brn_shape = jnp.asarray(e["brn"])
+    nr_factor = 1.0
+    for name, alpha in (shapes or {}).items():
+        if name not in release.shape_systematics:
+            known = sorted(release.shape_systematics)
+            raise ValueError(f"shapes: unknown systematic {name!r}; the release has {known}")
+        component, up, down = release.shape_systematics[name]
+        nominal = e[component]
+        if component == "brn":
+            brn_shape = brn_shape + _histosys(alpha, up - nominal, nominal - down)
+        else:
+            safe = np.where(nominal > 0, nominal, 1.0)
+            rel_up = np.where(nominal > 0, up / safe - 1.0, 0.0)
+            rel_down = np.where(nominal > 0, 1.0 - down / safe, 0.0)
+            nr_factor = nr_factor + _histosys(alpha, rel_up, rel_down)
     return (
-        nr
-        + brn * jnp.asarray(e["brn"])
+        nr * nr_factor
+        + brn * brn_shape
         + delayed_brn * jnp.asarray(e["delayed_brn"])
         + steady_state * jnp.asarray(e["steady_state"])
     )
@@ -549,22 +606,28 @@ def _profile_functions(release: CENNS10Release):
 
     from .fit import minimize
 
+    names = sorted(release.shape_systematics)
+    theta0 = jnp.concatenate([jnp.ones(4), jnp.zeros(len(names))])
+
     def nll(sm, signal, s, theta):
         a_c, a_b, a_d, a_s = theta[0], theta[1], theta[2], theta[3]
         nr = a_c * sm + s * signal
-        exp = cenns10_expected(release, nr, brn=a_b, delayed_brn=a_d, steady_state=a_s)
-        prior = 0.5 * ((a_c - 1.0) / CEVNS_PRIOR) ** 2
+        pulls = {name: theta[4 + i] for i, name in enumerate(names)}
+        exp = cenns10_expected(
+            release, nr, brn=a_b, delayed_brn=a_d, steady_state=a_s, shapes=pulls
+        )
+        prior = 0.5 * ((a_c - 1.0) / CEVNS_PRIOR) ** 2 + 0.5 * jnp.sum(theta[4:] ** 2)
         norms = {"brn": a_b, "delayed_brn": a_d, "steady_state": a_s}
         return cenns10_nll(release, exp, norms) + prior
 
     @jax.jit
     def fit(sm, signal, s):
-        res = minimize(lambda th: nll(sm, signal, s, th), jnp.ones(4))
+        res = minimize(lambda th: nll(sm, signal, s, th), theta0)
         return res.nll, res.x
 
     @jax.jit
     def best(sm, signal):
-        x0 = jnp.array([0.1, 1.0, 1.0, 1.0, 1.0])
+        x0 = jnp.concatenate([jnp.array([0.1]), theta0])
         res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
         return res.nll, res.x[0] ** 2, res.x[1:]
 
@@ -578,31 +641,39 @@ def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict
 
     ``sm``: nuclear-recoil counts per (energy, time) bin, shape (12, 10) (default: jaxdipole's
     prediction :func:`cenns10_cevns`). The fit scales it freely (no prior, as the collaboration's
-    fit) with the background scales profiled under their priors.
+    fit) with the background scales profiled under their priors and the released shape
+    variations (``release.shape_systematics``) as unit-Gaussian pulls.
 
     Returns
     -------
-    dict with ``predicted`` and ``fitted`` events, ``error`` (1σ, Hessian), ``converged``
-    and the fitted ``scales`` (``cevns``, ``brn``, ``delayed_brn``, ``steady_state``) that
-    :func:`cenns10_expected` takes (``nuclear_recoils = scales["cevns"] * sm``).
+    dict with ``predicted`` and ``fitted`` events, ``error`` (1σ, Hessian), ``converged``,
+    the fitted shape ``pulls`` (σ) and the fitted ``scales`` (``cevns``, ``brn``,
+    ``delayed_brn``, ``steady_state``) that :func:`cenns10_expected` takes
+    (``nuclear_recoils = scales["cevns"] * sm``, ``shapes = pulls``).
     """
     from .fit import minimize
 
     sm = jnp.asarray(cenns10_cevns(release) if sm is None else sm)
+    names = sorted(release.shape_systematics)
 
     def nll(x):
-        a_c, a_b, a_d, a_s = x
-        exp = cenns10_expected(release, a_c * sm, brn=a_b, delayed_brn=a_d, steady_state=a_s)
-        return cenns10_nll(release, exp, {"brn": a_b, "delayed_brn": a_d, "steady_state": a_s})
+        a_c, a_b, a_d, a_s = x[0], x[1], x[2], x[3]
+        pulls = {name: x[4 + i] for i, name in enumerate(names)}
+        exp = cenns10_expected(
+            release, a_c * sm, brn=a_b, delayed_brn=a_d, steady_state=a_s, shapes=pulls
+        )
+        norms = {"brn": a_b, "delayed_brn": a_d, "steady_state": a_s}
+        return cenns10_nll(release, exp, norms) + 0.5 * jnp.sum(x[4:] ** 2)
 
-    res = minimize(nll, jnp.ones(4))
+    res = minimize(nll, jnp.concatenate([jnp.ones(4), jnp.zeros(len(names))]))
     total = float(jnp.sum(sm))
     return {
         "predicted": total,
         "fitted": float(res.x[0]) * total,
         "error": float(res.errors[0]) * total,
         "converged": bool(res.converged),
-        "scales": {k: float(v) for k, v in zip(_SCALES, res.x, strict=True)},
+        "scales": {k: float(v) for k, v in zip(_SCALES, res.x[:4], strict=True)},
+        "pulls": {k: float(v) for k, v in zip(names, res.x[4:], strict=True)},
     }
 
 
