@@ -115,24 +115,35 @@ def test_cevns_counts_equal_the_rate_fold(release):
 
 def test_standard_model_closure_and_fit(release, data_set):
     # prediction: 341 +- 11 (th) +- 42 (exp) events (PRL 129 (2022) 081801); ours 343
-    sm = np.asarray(data_set.sm)
+    stack = np.asarray(data_set.sm)
+    assert stack.shape[0] == 1 + 2 * len(cc.VARIATIONS)
+    sm = stack[0]
+    # the released efficiency and quenching variations move the prediction by ~10 %
+    totals = stack.sum((1, 2)) / sm.sum()
+    assert np.all(np.abs(totals - 1) < 0.15) and np.abs(totals[1:] - 1).max() > 0.02
     pred, sigma = cc.SM_PREDICTED
     assert abs(sm.sum() - pred) < 0.1 * pred
     # the CEvNS spectrum ends by 60 PE (4.6 keVee at the 47 keVnr end point, x 13.35 PE/keVee)
     by_pe = sm.sum(1)
     assert by_pe[np.asarray(release.pe_edges[:-1]) >= 60].sum() < 5e-3 * sm.sum()
     # fit: 306 +- 20 events (the collaboration's); ours within that error
-    fit = cc.csi2021_sm_fit(release, sm)
+    fit = cc.csi2021_sm_fit(release, stack)
     assert fit["converged"] and abs(fit["fitted"] - cc.SM_FITTED[0]) < cc.SM_FITTED[1]
     # the error is larger than the published 20: the steady state is measured here by the
-    # released anti-coincidence events alone (the same exposure as the signal window)
-    assert 20 < fit["error"] < 45
+    # released anti-coincidence events alone (the same exposure as the signal window), and
+    # the response variations are profiled
+    assert 20 < fit["error"] < 50
+    assert all(abs(p) < 2 for p in fit["pulls"].values())
+    nominal = cc.csi2021_sm_fit(release, sm)  # the nominal response alone: a smaller error
+    assert abs(nominal["fitted"] - cc.SM_FITTED[0]) < cc.SM_FITTED[1]
+    assert nominal["error"] < fit["error"]
     for name in ("brn", "nin"):
         assert abs(fit["scales"][name] - 1) < 2 * cc.BACKGROUND_PRIORS[name]
 
 
 def _numpy_profile(release, sm, sig):
-    """The CsI likelihood written again in NumPy, profiled with scipy L-BFGS-B."""
+    """The CsI likelihood written again in NumPy (``sm``, ``sig``: nominal and ±1σ response
+    variations), profiled with scipy L-BFGS-B."""
     from scipy import optimize, special
 
     te = release.time_edges
@@ -143,19 +154,35 @@ def _numpy_profile(release, sm, sig):
     tshape /= tshape.sum()
     ss_ref = np.maximum(release.anticoincidence.sum(1), 0.5)
     n_c, n_ac = release.data, release.anticoincidence
+    n_pulls = len(cc.VARIATIONS)
+
+    def code4p(a, d_up, d_dn):  # HistFactory / pyhf histosys interpolation code 4p
+        if abs(a) >= 1:
+            return a * (d_up if a > 0 else d_dn)
+        sym, asym = (d_up + d_dn) / 2, (d_up - d_dn) / 16
+        return a * sym + a**2 * asym * (15 - 10 * a**2 + 3 * a**4)
+
+    def varied(stack, pulls):
+        out = stack[0].copy()
+        for k, a in enumerate(pulls):
+            up, dn = stack[2 * k + 1], stack[2 * k + 2]
+            out = out + code4p(a, up - stack[0], stack[0] - dn)
+        return out
 
     def pois(n, nu):
         nu = np.maximum(nu, 1e-300)
         return np.sum(nu - n * np.log(nu) + special.gammaln(n + 1))
 
     def nll(s, th):
-        ss = (ss_ref * np.exp(th[3:]))[:, None] * tshape[None, :]
-        c = th[0] * sm + s * sig + th[1] * release.brn + th[2] * release.nin + ss
+        pulls = th[3 : 3 + n_pulls]
+        ss = (ss_ref * np.exp(th[3 + n_pulls :]))[:, None] * tshape[None, :]
+        nr = th[0] * varied(sm, pulls) + s * varied(sig, pulls)
+        c = nr + th[1] * release.brn + th[2] * release.nin + ss
         pri = ((th[0] - 1) / cc.CEVNS_PRIOR) ** 2 + ((th[1] - 1) / 0.25) ** 2
-        pri += ((th[2] - 1) / 0.35) ** 2
+        pri += ((th[2] - 1) / 0.35) ** 2 + np.sum(pulls**2)
         return pois(n_c, c) + pois(n_ac, ss) + 0.5 * pri
 
-    x0 = np.concatenate([np.ones(3), np.zeros(len(ss_ref))])
+    x0 = np.concatenate([np.ones(3), np.zeros(n_pulls + len(ss_ref))])
 
     def prof(s):
         r = optimize.minimize(
@@ -173,7 +200,7 @@ def test_signal_limit_against_a_scipy_profile_likelihood(release, data_set):
     from scipy import optimize
 
     model = jd.DipoleModel(10 * u.MeV, mu=(0, 2.5e-9 * u.mu_B, 0))  # near the limit
-    sig = np.asarray(cc.csi2021_primakoff(model, release))
+    sig = np.asarray(cc.csi2021_primakoff_variations(model, release))
     got = coherent.signal_limit([(data_set, sig)])
     prof = _numpy_profile(release, np.asarray(data_set.sm), sig)
     glob = optimize.minimize_scalar(prof, bounds=(0.0, 20.0), method="bounded")
@@ -186,7 +213,7 @@ def test_signal_limit_against_a_scipy_profile_likelihood(release, data_set):
 
 def test_combination_with_argon(release, data_set):
     # the joint limit: q(s) = 2[sum_d profile_d(s) - min] crosses 2.706 at the limit (checked
-    # by evaluating the profiles and a bounded scipy minimum), and is stronger than either
+    # by evaluating the profiles and a bounded scipy minimum); here stronger than either
     from scipy import optimize
 
     lar_path = SHARED / "coherent_lar_cenns10"
@@ -214,7 +241,9 @@ def test_combination_with_argon(release, data_set):
     for flavour in (0, 1):
         both = coherent.mu_limits([data_set, lar], m, flavour=flavour)
         csi = coherent.mu_limits([data_set], m, flavour=flavour)
-        assert np.all(np.isfinite(both)) and np.all(both < csi)
+        # CsI dominates; the argon data prefer a small signal at some masses (s_hat > 0), so
+        # the joint limit may lie a little above CsI's alone there
+        assert np.all(np.isfinite(both)) and np.all((0.8 * csi < both) & (both < 1.1 * csi))
         assert np.all((1e-9 < csi / u.mu_B) & (csi / u.mu_B < 1e-8))
     assert np.isinf(coherent.mu_limits([data_set], [60 * u.MeV])[0])  # beyond m_mu / 2
 

@@ -63,6 +63,10 @@ __all__ = [
     "SM_FITTED",
     "TEST_STATISTIC",
     "csi2021_data_set",
+    "csi2021_cevns_variations",
+    "csi2021_primakoff_variations",
+    "interpolate_variations",
+    "VARIATIONS",
     "csi2021_mu_limits",
 ]
 
@@ -99,9 +103,10 @@ CEVNS_PRIOR = SM_PREDICTED[1] / SM_PREDICTED[0]
 TEST_STATISTIC = (
     "profile-likelihood ratio q(s) = 2[nll(s) - nll(s_hat)], s_hat >= 0, binned Poisson in "
     "PE x arrival time (17 x 12) of the coincidence and anti-coincidence windows, with the CEvNS "
-    "scale (prior 1 +- 0.127), the BRN (1 +- 0.25) and NIN (1 +- 0.35) scales and one "
-    "steady-state rate per PE bin (free, common to both windows) profiled; 90% CL upper limit "
-    "at q = 2.706 (one-sided, asymptotic)"
+    "scale (prior 1 +- 0.127), the BRN (1 +- 0.25) and NIN (1 +- 0.35) scales, the released "
+    "efficiency and two quenching variations (unit Gaussian pulls, histosys code4p, on the SM "
+    "and the signal) and one steady-state rate per PE bin (free, common to both windows) "
+    "profiled; 90% CL upper limit at q = 2.706 (one-sided, asymptotic)"
 )
 
 
@@ -261,6 +266,8 @@ def csi2021_flux(release: CsI2021Release, exposure: float = u.year, **kw) -> Spa
 N_PANELS, N_NODES_RECOIL = 4, 32
 #: Lowest true recoil folded [GeV]: 1 keVnr gives ~0.06 keVee (< 1 PE), far below threshold.
 RECOIL_MIN = 1.0 * u.keV
+#: Log-spaced recoils of the tabulated detector response (interpolated in ln E_nr).
+N_TABLE = 256
 #: Sub-bin widths of the PE (resolution × efficiency) and time (timing efficiency) folds.
 PE_STEP, TIME_STEP_US = 0.5, 0.01
 
@@ -314,23 +321,20 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
     """Σ_c w_c(t_j) ∫ dE_nr dN_c/dE_nr P(PE ∈ bin i, accepted | E_ee(E_nr)), shape (n_pe, n_t).
 
     Per component the recoil integral runs in ln E_nr over its kinematic range at its largest
-    energy, split at every isotope's kinematic ends, so every panel is smooth.
+    energy, split at every isotope's kinematic ends, so every panel is smooth. The detector
+    response P(PE bin | E_nr) is tabulated on :data:`N_TABLE` log-spaced recoils up to the
+    largest one reachable and interpolated linearly in ln E_nr (it is smooth there).
     """
+    import jax
+
     p = release.params
     exposure = u.year
     flux = csi2021_flux(release, exposure) if flux is None else flux
     target = material("CsI")
     x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
     times = _time_weights(release, flux)
-    out = jnp.zeros((len(release.pe_edges) - 1, len(release.time_edges) - 1))
-    for c, comp in enumerate(flux.components()):
-        exp = Experiment(
-            target=target,
-            target_mass=p["mass_kg"] * u.kg,
-            exposure=exposure,
-            flux=comp,
-            recoil_threshold=0.0,
-        )
+    nodes = []
+    for comp in flux.components():
         e_top = comp.energy_max()
         ends = jnp.stack([jnp.stack(recoil_range(e_top, m_N, n.mass)) for n in target.nuclei])
         lo = jnp.maximum(jnp.min(ends), RECOIL_MIN)
@@ -341,7 +345,21 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
         k = jnp.arange(N_PANELS)[None, :, None]
         T = jnp.exp(la + L * (k + x)).ravel()
         W = jnp.broadcast_to(w * L, (pts.shape[0] - 1, N_PANELS, n_nodes)).ravel() * T
-        p_bin = _pe_response(release, quenching(T, qf), eff)  # (nodes, n_pe)
+        nodes.append((comp, T, W, hi))
+    top = jnp.maximum(jnp.max(jnp.stack([n[3] for n in nodes])), 2.0 * RECOIL_MIN)
+    ln_grid = jnp.linspace(jnp.log(RECOIL_MIN), jnp.log(top), N_TABLE)
+    table = _pe_response(release, quenching(jnp.exp(ln_grid), qf), eff)  # (N_TABLE, n_pe)
+    interp = jax.vmap(lambda col, lt: jnp.interp(lt, ln_grid, col), in_axes=(1, None), out_axes=1)
+    out = jnp.zeros((len(release.pe_edges) - 1, len(release.time_edges) - 1))
+    for c, (comp, T, W, _) in enumerate(nodes):
+        exp = Experiment(
+            target=target,
+            target_mass=p["mass_kg"] * u.kg,
+            exposure=exposure,
+            flux=comp,
+            recoil_threshold=0.0,
+        )
+        p_bin = interp(table, jnp.log(T))  # (nodes, n_pe)
         energy = jnp.sum((W * spectrum(exp, T))[:, None] * p_bin, axis=0)
         out = out + energy[:, None] * times[c][None, :]
     return out
@@ -391,6 +409,48 @@ def csi2021_primakoff(
         return recoil_spectrum(model, exp, T, apply_efficiency=False)
 
     return _response(release, flux, spectrum, model.m_N, n_nodes, eff, qf)
+
+
+#: The released response variations, each a ±1σ pair: the efficiency curve and the two
+#: independent scintillation-response (quenching) modes.
+VARIATIONS = ("efficiency", "quenching_0", "quenching_1")
+
+
+def _variation_coefficients(release: CsI2021Release) -> tuple[Array, Array]:
+    """Efficiency and quenching coefficients of the 7 variants: nominal, then +1σ, −1σ of each
+    of :data:`VARIATIONS`, shapes (7, 4)."""
+    e, q = jnp.asarray(release.efficiency), jnp.asarray(release.quenching)
+    effs = jnp.stack([e[0], e[1], e[2], e[0], e[0], e[0], e[0]])
+    qfs = jnp.stack([q[0], q[0], q[0], q[1], q[2], q[3], q[4]])
+    return effs, qfs
+
+
+def csi2021_cevns_variations(
+    release: CsI2021Release, flux: SpallationFlux | None = None, **kw
+) -> Array:
+    """:func:`csi2021_cevns` for the nominal response and each ±1σ variation of
+    :data:`VARIATIONS`, shape (7, n_pe, n_t) (nominal, +1σ, −1σ per variation)."""
+    import jax
+
+    effs, qfs = _variation_coefficients(release)
+    return jax.vmap(
+        lambda e, q: csi2021_cevns(release, flux, efficiency=e, quenching_coefficients=q, **kw)
+    )(effs, qfs)
+
+
+def csi2021_primakoff_variations(
+    model: DipoleModel, release: CsI2021Release, flux: SpallationFlux | None = None, **kw
+) -> Array:
+    """:func:`csi2021_primakoff` for the nominal response and each ±1σ variation of
+    :data:`VARIATIONS`, shape (7, n_pe, n_t)."""
+    import jax
+
+    effs, qfs = _variation_coefficients(release)
+    return jax.vmap(
+        lambda e, q: csi2021_primakoff(
+            model, release, flux, efficiency=e, quenching_coefficients=q, **kw
+        )
+    )(effs, qfs)
 
 
 def _steady_state_shape(release: CsI2021Release) -> np.ndarray:
@@ -447,18 +507,41 @@ def _ss_reference(release: CsI2021Release) -> np.ndarray:
     return np.maximum(release.anticoincidence.sum(1), 0.5)
 
 
+def interpolate_variations(stack: ArrayLike, pulls: ArrayLike) -> Array:
+    """Counts at response pulls α (σ, one per entry of :data:`VARIATIONS`) from a stack
+    (nominal, +1σ, −1σ per variation) as :func:`csi2021_cevns_variations` returns: nominal +
+    Σ_k histosys(α_k) (HistFactory shape interpolation, pyhf ``code4p``). A 2-D ``stack`` is
+    the nominal alone and is returned unchanged."""
+    from .coherent import _histosys
+
+    x = jnp.asarray(stack)
+    if x.ndim == 2:
+        return x
+    out = x[0]
+    for k in range(len(VARIATIONS)):
+        out = out + _histosys(pulls[k], x[2 * k + 1] - x[0], x[0] - x[2 * k + 2])
+    return out
+
+
+_N_PULLS = len(VARIATIONS)
+
+
 def _nll_theta(release, sm, signal, s, theta, cevns_prior: bool):
-    """nll at CEvNS scale θ0, BRN θ1, NIN θ2 and steady state ss_ref · exp(θ3:)."""
-    ss = jnp.asarray(_ss_reference(release)) * jnp.exp(theta[3:])
-    exp = csi2021_expected(release, theta[0] * sm + s * signal, ss, brn=theta[1], nin=theta[2])
+    """nll at CEvNS scale θ0, BRN θ1, NIN θ2, response pulls θ3:6 and steady state
+    ss_ref · exp(θ6:)."""
+    pulls = theta[3 : 3 + _N_PULLS]
+    nr = theta[0] * interpolate_variations(sm, pulls) + s * interpolate_variations(signal, pulls)
+    ss = jnp.asarray(_ss_reference(release)) * jnp.exp(theta[3 + _N_PULLS :])
+    exp = csi2021_expected(release, nr, ss, brn=theta[1], nin=theta[2])
     nll = csi2021_nll(release, exp, {"brn": theta[1], "nin": theta[2]})
+    nll = nll + 0.5 * jnp.sum(pulls**2)
     if cevns_prior:
         nll = nll + 0.5 * ((theta[0] - 1.0) / CEVNS_PRIOR) ** 2
     return nll
 
 
 def _theta0(release):
-    return jnp.concatenate([jnp.ones(3), jnp.zeros(len(release.pe_edges) - 1)])
+    return jnp.concatenate([jnp.ones(3), jnp.zeros(_N_PULLS + len(release.pe_edges) - 1)])
 
 
 _PROFILES: dict[int, tuple] = {}
@@ -497,18 +580,21 @@ def profile_functions(release: CsI2021Release):
 def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict[str, float]:
     """The Standard-Model CEvNS count predicted and fitted to the CsI 2021 data.
 
-    ``sm``: nuclear-recoil counts per (PE, time) bin (default :func:`csi2021_cevns`). The fit
-    scales it freely, with the BRN and NIN scales under their priors and the steady-state rates
-    free. Returns a dict with ``predicted`` and ``fitted`` events, ``error`` (1σ, Hessian),
-    ``converged`` and the fitted ``scales`` (``cevns``, ``brn``, ``nin``).
+    ``sm``: nuclear-recoil counts per (PE, time) bin, or their response variations (default
+    :func:`csi2021_cevns_variations`). The fit scales it freely, with the BRN and NIN scales
+    under their priors, the response variations as unit-Gaussian pulls and the steady-state
+    rates free. Returns a dict with ``predicted`` and ``fitted`` events, ``error`` (1σ,
+    Hessian), ``converged``, the fitted ``scales`` (``cevns``, ``brn``, ``nin``) and ``pulls``.
     """
     from .fit import minimize
 
-    sm = jnp.asarray(csi2021_cevns(release) if sm is None else sm)
+    sm = jnp.asarray(csi2021_cevns_variations(release) if sm is None else sm)
     zero = jnp.zeros_like(sm)
     res = minimize(lambda th: _nll_theta(release, sm, zero, 0.0, th, False), _theta0(release))
-    total = float(jnp.sum(sm))
+    total = float(jnp.sum(sm if sm.ndim == 2 else sm[0]))
+    pulls = res.x[3 : 3 + _N_PULLS] if sm.ndim == 3 else jnp.zeros(_N_PULLS)
     return {
+        "pulls": {k: float(v) for k, v in zip(VARIATIONS, pulls, strict=True)},
         "predicted": total,
         "fitted": float(res.x[0]) * total,
         "error": float(res.errors[0]) * total,
@@ -517,19 +603,28 @@ def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict
     }
 
 
-def csi2021_data_set(release: CsI2021Release, *, sm: ArrayLike | None = None):
-    """The CsI 2021 release as a :class:`~jaxdipole.coherent.DataSet` (SM prediction
-    :func:`csi2021_cevns` unless ``sm`` is given)."""
+def csi2021_data_set(
+    release: CsI2021Release, *, sm: ArrayLike | None = None, systematics: bool = True
+):
+    """The CsI 2021 release as a :class:`~jaxdipole.coherent.DataSet`: with ``systematics``
+    its SM prediction and signals carry the response variations (:data:`VARIATIONS`, profiled
+    as unit-Gaussian pulls), otherwise the nominal response alone. ``sm`` replaces the SM
+    prediction (shape (n_pe, n_t), or (7, n_pe, n_t) with the variations)."""
     import jax
 
     from .coherent import DataSet
 
     nll, fit, best = profile_functions(release)
-    sm = jnp.asarray(csi2021_cevns(release) if sm is None else sm)
+    if sm is None:
+        sm = csi2021_cevns_variations(release) if systematics else csi2021_cevns(release)
+    sm = jnp.asarray(sm)
 
     @jax.jit
     def signal(m_N, mu):
-        return csi2021_primakoff(DipoleModel(m_N, mu), release)
+        model = DipoleModel(m_N, mu)
+        if systematics:
+            return csi2021_primakoff_variations(model, release)
+        return csi2021_primakoff(model, release)
 
     return DataSet(
         name="coherent-csi",
