@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 import jaxdipole as jd
@@ -149,40 +150,48 @@ def test_combined_reach_of_split_detectors_equals_one_detector():
 
     one = float(_prim(model(), EXP, 6, True))
     half = EXP.with_(target_mass=EXP.target_mass / 2)
-    # Two half detectors: every bin's deviance adds up to the full detector's (Asimov).
     two = float(eqx.filter_jit(combined_primakoff_reach)(model(), (half, half), edges=6))
-    assert two == pytest.approx(one, rel=1e-9)
-    single = float(eqx.filter_jit(combined_primakoff_reach)(model(), (EXP,), edges=6))
-    assert single == pytest.approx(one, rel=1e-12)
+    # Independent limit of the two halves: the half detector's bins (rates at MU_REF, s ∝ μ²),
+    # both copies in one Asimov deviance solved by scipy, floored at 2.303 signal events.
+    edges = recoil_edges(half, 6)
+    s = np.asarray(rates.recoil_binned(model(), half, edges))
+    b = np.asarray(rates.background_binned(half, edges) + rates.cevns_binned(half, edges))
+    s2, b2 = np.tile(s, 2), np.tile(b, 2)
+    z = norm.ppf(0.9)
+    x = brentq(lambda x: deviance(b2, b2 + x * s2) - z**2, 1e-12, 1e12, xtol=1e-300, rtol=1e-14)
+    x = max(x, -np.log(0.1) / s2.sum())
+    assert two == pytest.approx(MU_REF * np.sqrt(x), rel=1e-9)
+    # every bin's deviance adds up to the full detector's: the same limit
+    assert one == pytest.approx(MU_REF * np.sqrt(x), rel=1e-9)
     with pytest.raises(ValueError, match="exps"):
         combined_primakoff_reach(model(), ())
 
 
-def test_radiative_reach_full_amplitude_off_shell():
-    """Above the reactor end point no N is produced on shell: the narrow-width reach is inf,
-    the full 2 -> 3 amplitude still gives a (weak) limit; there the rate is ∝ μ⁴ exactly."""
+def test_radiative_reach_narrow_width_is_inf_off_shell():
+    """Above the reactor end point no N is produced on shell: the narrow-width reach is inf
+    (the full-amplitude reach there: test_reach_curves_extend_off_shell_with_the_full_amplitude)."""
     prompt = EXP.with_(decay_length=None)
     md = model(12 * u.MeV)
     assert np.isinf(float(_rad(md, prompt)))
-    kw = {"n_points": 2**12, "batch_size": 2**12}
-    mu90 = float(eqx.filter_jit(radiative_reach)(md, prompt, method="full", **kw))
-    n_ref = float(eqx.filter_jit(jd.radiative_events_mc)(md, prompt, **kw).events)
-    assert n_ref > 0
-    assert mu90 == pytest.approx(MU_REF * (-np.log(0.1) / n_ref) ** 0.25, rel=1e-6)
     with pytest.raises(ValueError, match="method"):
         radiative_reach(md, prompt, method="exact")
 
 
 def test_reach_curves_extend_off_shell_with_the_full_amplitude():
+    """Off shell the full 2 -> 3 amplitude (radiative_reach(method="full"), called by
+    reach_curves) still gives a (weak) limit; there the rate is ∝ μ⁴ exactly."""
     m = np.array([5.0, 12.0]) * u.MeV
     curves = jd.reach.reach_curves(EXP, m, scenarios=["radiative_dirac", "offshell_dirac"])
     assert np.isfinite(curves["radiative_dirac"][0]) and np.isinf(curves["radiative_dirac"][1])
     assert np.isinf(curves["offshell_dirac"][0])  # on shell: the narrow-width curve applies
-    direct = eqx.filter_jit(radiative_reach)(
-        model(12 * u.MeV), EXP.with_(decay_length=None), method="full", n_points=2**13,
-        batch_size=2**13,
-    )  # fmt: skip
-    assert curves["offshell_dirac"][1] == pytest.approx(float(direct), rel=1e-9)
+    # the off-shell value is a root of the full-amplitude rate (reach_curves' Monte-Carlo
+    # points), re-evaluated with a model built at that coupling: 2.303 events; and the μ⁴ law
+    prompt, kw = EXP.with_(decay_length=None), {"n_points": 2**13, "batch_size": 2**13}
+    mu90 = curves["offshell_dirac"][1]
+    n90 = jd.radiative_events_mc(jd.DipoleModel(12 * u.MeV, (mu90, 0.0, 0.0)), prompt, **kw)
+    assert float(n90.events) == pytest.approx(-np.log(0.1), rel=1e-9)
+    n_ref = float(jd.radiative_events_mc(model(12 * u.MeV), prompt, **kw).events)
+    assert mu90 == pytest.approx(MU_REF * (-np.log(0.1) / n_ref) ** 0.25, rel=1e-6)
     with pytest.raises(ValueError, match="scenarios"):
         jd.reach.reach_curves(EXP, m, scenarios=["nonsense"])
 
@@ -210,13 +219,27 @@ def test_fixed_mu_prime_reach_gives_2p303_sterile_photon_events():
     assert abs(both / mu90 - 1) > 0.5
 
 
-def test_scale_all_is_the_default_and_a_callable_scaling_is_the_same():
+def test_default_and_callable_scalings_solve_their_own_coupling_families():
+    """The default scales μ_e and μ_NN' together, a callable scales its own family: each limit
+    gives 2.303 photon events in a model built by hand at the limit (and the 'active' family,
+    μ_NN' kept, would not -- so the check tells the families apart)."""
     md = sterile_model(MU_REF)
+    m, m_p = md.m_N, md.m_N_prime
+    ln10 = -np.log(0.1)
+
+    def events(mu_e, mu_p):
+        built = jd.DipoleModel(m, (mu_e, 0.0, 0.0), "dirac", m_p, mu_p)
+        return float(jd.radiative_events(built, EXP, **FAST))
+
     default = float(_rad(md, EXP))
-    assert float(_rad_scaled(md, EXP, "all")) == default
-    by_hand = float(_rad_scaled(md, EXP, lambda m, k: m.__class__(
-        m.m_N, m.mu * k, m.nature, m.m_N_prime, m.mu_prime * k)))  # fmt: skip
-    assert by_hand == pytest.approx(default, rel=1e-10)
+    k = default / MU_REF
+    assert events(default, k * MU_REF) == pytest.approx(ln10, rel=1e-9)
+    assert abs(events(default, MU_REF) / ln10 - 1) > 1e-3
+    # μ_NN' grows as k²: not one of the named scalings
+    quad = float(_rad_scaled(md, EXP, lambda m, k: m.__class__(
+        m.m_N, m.mu * k, m.nature, m.m_N_prime, m.mu_prime * k**2)))  # fmt: skip
+    k = quad / MU_REF
+    assert events(quad, k**2 * MU_REF) == pytest.approx(ln10, rel=1e-9)
 
 
 def test_prompt_limit_is_primakoff_events_times_photon_efficiency():
@@ -300,8 +323,10 @@ def test_fixed_coupling_scenarios_names_labels_and_validation():
     m = np.array([2.0]) * u.MeV
     curves = jd.reach.reach_curves(EXP, m, scenarios=["primakoff"], mu_prime=1e-5 * u.mu_B)
     assert list(curves) == ["primakoff", name]
-    direct = float(_rad_scaled(sterile_model(1e-5 * u.mu_B, ratio=0.5), EXP, "active", "sterile"))
-    assert curves[name][0] == pytest.approx(direct, rel=1e-10)
+    # its value: 2.303 N' γ photons with μ_e at the curve and μ_NN' at the fixed value
+    at_limit = jd.DipoleModel(m[0], (curves[name][0], 0.0, 0.0), "dirac", 0.5 * m[0], 1e-5 * u.mu_B)
+    n90 = float(jd.radiative_events(at_limit, EXP, "sterile", **FAST))
+    assert n90 == pytest.approx(-np.log(0.1), rel=1e-9)
     won = jd.reach.beats(m, curves)[name]
     env = jd.limits.strongest_limit(m, "e", assumptions=("production",))
     expect = curves[name] < min(curves["primakoff"][0], env[0])
