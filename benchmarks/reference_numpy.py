@@ -1,8 +1,9 @@
 """Plain NumPy/SciPy implementation of the Primakoff physics, for side-by-side benchmarks.
 
-Written from the formulas of the physics reference (recoil kinematics §2.1, Helm form factor
-§3.1, exact spin-summed cross section §4.1, N polarisation §4.2, photon energy law §5.4,
-Vogel–Engel reactor spectrum §7.3), without calling jaxdipole. Natural units, GeV = 1.
+Written from the closed-form physics (exact recoil kinematics, Helm form factor with Lewin–Smith
+parameters, exact spin-summed cross section, N polarisation, lab photon-energy ramp,
+Vogel–Engel reactor spectrum, PRD 39 (1989) 3378), without calling jaxdipole. Natural units,
+GeV = 1.
 
 Two tiers:
 
@@ -17,7 +18,8 @@ Inputs are plain floats: a :class:`Target` (Z, A, nuclear mass, Helm parameters)
 the coupling, a recoil threshold, and for rates a flux ``dphi_dE(E)`` (NumPy callable, per GeV
 per area per time) with its end point and the number of target nuclei × exposure.
 
-Run as a script to print the cross-section spot values of the physics reference (§4.3).
+Run as a script to print the cross-section spot values (independent reference values, see
+:func:`_spot_values`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, optimize
 
-#: Fine-structure constant (physics reference, "Units").
+#: Fine-structure constant (CODATA 2018).
 ALPHA = 1.0 / 137.035999084
 #: ħc [GeV fm].
 HBARC_GEV_FM = 0.1973269804
@@ -53,7 +55,7 @@ class Target:
 
     @classmethod
     def lewin_smith(cls, Z: int, A: int, M: float) -> Target:
-        """c = 1.23 A^(1/3) − 0.60 fm, a = 0.52 fm, s = 0.9 fm (physics reference §3.1)."""
+        """c = 1.23 A^(1/3) − 0.60 fm, a = 0.52 fm, s = 0.9 fm (Lewin & Smith 1996)."""
         fm = 1.0 / HBARC_GEV_FM
         c = (1.23 * A ** (1.0 / 3.0) - 0.60) * fm
         return cls(Z, A, M, c, 0.52 * fm, 0.9 * fm)
@@ -73,7 +75,7 @@ def nuclear_mass(atomic_mass_u: float, Z: int) -> float:
 
 # ------------------------------------------------------------------------------- kinematics
 def recoil_range(E, m: float, M: float):
-    """(E_R_min, E_R_max) [GeV] for ν(E) A -> N(m) A; (0, 0) below threshold (§2.1).
+    """(E_R_min, E_R_max) [GeV] for ν(E) A -> N(m) A; (0, 0) below threshold.
 
     E_R_max = (b + r)/(2s), E_R_min = m⁴/(2(b + r)) with s = M(M + 2E),
     b = 2E²M − (E + M)m², r = E sqrt[(2M(E − m) − m²)(2M(E + m) − m²)].
@@ -156,7 +158,7 @@ def _helm_scalar(q: float, r_n: float, s: float) -> float:
 
 # -------------------------------------------------------------------------- cross sections
 def _D(E, T, m, M):
-    """D = 8E²TM − 8ET²M − 4ETm² + 2T³M + T²m² − 2TMm² − m⁴ (§4.1)."""
+    """D = 8E²TM − 8ET²M − 4ETm² + 2T³M + T²m² − 2TMm² − m⁴."""
     m2 = m * m
     return (
         8.0 * E * E * T * M
@@ -281,7 +283,7 @@ def vogel_engel_flux(
     rate_per_area: float, nu_per_fission: float = 6.14102, e_max: float = 10.0 * MEV
 ) -> Callable:
     """dΦ/dE [GeV^2] of the Vogel–Engel shape exp(0.870 − 0.160 x − 0.091 x²) (x = E/MeV),
-    normalised to ``nu_per_fission`` on [0, e_max] (§7.3), times ``rate_per_area`` =
+    normalised to ``nu_per_fission`` on [0, e_max], times ``rate_per_area`` =
     fissions per time / (4π L²) [GeV^3]; zero outside [0, e_max]."""
     a0, a1, a2 = _VE
     raw, _ = integrate.quad(
@@ -394,7 +396,7 @@ def primakoff_rate_gl(
 
 # ------------------------------------------------------------------------ photon spectrum
 def polarisation_L(E, T, m: float, M: float):
-    """Lab helicity P_L of N from a ν beam (§4.2): [E_N − 2m²ET(T + 2M)/D] / |k_N|."""
+    """Lab helicity P_L of N from a ν beam: [E_N − 2m²ET(T + 2M)/D] / |k_N|."""
     E, T = np.asarray(E, dtype=float), np.asarray(T, dtype=float)
     E_N = E - T
     k = np.sqrt(np.maximum((E_N - m) * (E_N + m), 0.0))
@@ -405,7 +407,7 @@ def polarisation_L(E, T, m: float, M: float):
 
 
 def photon_bin_fractions(E_N, k, c_L, edges):
-    """Fraction of N -> ν γ decays with E_γ in each bin: the linear ramp of §5.4 on
+    """Fraction of N -> ν γ decays with E_γ in each bin: the linear ramp on
     [(E_N − k)/2, (E_N + k)/2], density (1/k)[1 + c_L (2E_γ − E_N)/k]. Shape (..., n_bins)."""
     E_N, k, c_L = (np.asarray(v, dtype=float)[..., None] for v in (E_N, k, c_L))
     ks = np.where(k > 0, k, 1.0)
@@ -431,7 +433,7 @@ def photon_energy_spectrum_quad(
     """Expected radiative events per photon-energy bin (prompt decays, BR = 1, no angular cut).
 
     N_i = N_T T ∫ dE dΦ/dE ∫_{E_R ≥ thr} dE_R dσ/dE_R · Prob(E_γ ∈ bin_i | E, E_R), with the
-    analysing power c_L = −P_L for a Dirac N (the same for ν and ν̄ beams, §1.3) and 0 for a
+    analysing power c_L = −P_L for a Dirac N (the same for ν and ν̄ beams) and 0 for a
     Majorana N.
 
     E_ν: adaptive ``scipy.integrate.quad_vec`` (all bins at once, ``norm="max"``: error
@@ -486,7 +488,8 @@ def photon_energy_spectrum_quad(
 
 # --------------------------------------------------------------------------------- script
 def _spot_values() -> None:
-    """Print σ spot values of the physics reference §4.3 (μ = 1e-9 GeV^-1, cm²)."""
+    """Print σ spot values (μ = 1e-9 GeV^-1, cm²) next to independent reference values
+    (closed form for F = 1, 96-node Gauss–Legendre in ln E_R for Helm)."""
     rows = [
         ("Ge74", 32, 74, 68.840846, 5.0, 8.0, 8.72238e-45, 8.65408e-45),
         ("W184", 74, 184, 171.311835, 1.0, 50.0, 2.71011e-43, 2.47126e-43),

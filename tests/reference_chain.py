@@ -1,8 +1,10 @@
 """Independent brute-force Monte Carlo of the chain ν A → N A, N → ν γ (or N → N' γ), in numpy.
 
 A reference for the JAX quadrature code; deliberately does **not** import jaxdipole. Everything is
-in GeV. The formulas follow shared/physics.md (§2.1 recoil range, §3.1 Helm, §4.1 dσ/dE_R, §4.2 N
-polarisation, §5.3 rest-frame angular law), but the event generation is an explicit chain:
+in GeV. The formulas are the closed forms also used by jaxdipole (stable recoil range, Helm form
+factor with Lewin–Smith parameters, the exact spin-summed dσ/dE_R for a spin-0 nucleus, the lab
+polarisation of N, the rest-frame law dΓ/dΩ* ∝ 1 + a P·n̂*), but the event generation is an
+explicit chain:
 
 1. E_R is drawn from E_R dσ/dE_R in u = ln E_R by accept–reject under a rigorous bound;
 2. explicit lab 4-vectors: ν along +z, nucleus at azimuth φ_R with its direction from its own
@@ -12,13 +14,14 @@ polarisation, §5.3 rest-frame angular law), but the event generation is an expl
 4. photon direction in the N rest frame by accept–reject from (1 + a P·n̂*)/(4π);
 5. explicit 4×4 Lorentz boost of the photon (and of the daughter) to the lab.
 
-Stable identity used for D (derived from §4.1/§4.2 and checked in the tests):
+Stable identity used for D (derived from the polynomials D and K below and checked in the tests):
 
     D = K + E_R (2 M m² + 4 M² E_R + m² E_R + 2 M E_R²),
     K = 4 s (E_R − E_R^min)(E_R^max − E_R)
 
-(K is the quadratic of §4.2: leading coefficient −4M(M + 2E) = −4s, roots E_R^min and E_R^max,
-since their sum is b/s and their product m⁴/(4s)). K also gives the transverse momentum exactly:
+(K, the quadratic under the root of the transverse polarisation P_T ∝ √K: leading coefficient
+−4M(M + 2E) = −4s, roots E_R^min and E_R^max, since their sum is b/s and their product
+m⁴/(4s)). K also gives the transverse momentum exactly:
 p_T = √K / (2E).
 """
 
@@ -29,7 +32,7 @@ ALPHA = 1 / 137.035999084
 HBARC_GEV_FM = 0.1973269804
 GEV2_TO_CM2 = 3.893793721e-28
 
-# Vogel–Engel shape exp(0.870 − 0.160 E − 0.091 E²), E in MeV (physics.md §7.3)
+# Vogel–Engel shape exp(0.870 − 0.160 E − 0.091 E²), E in MeV (Vogel & Engel, PRD 39 (1989) 3378)
 VE_A0, VE_A1, VE_A2 = 0.870, -0.160, -0.091
 
 _CHUNK = 200_000
@@ -41,7 +44,7 @@ _CHUNK = 200_000
 
 
 def recoil_limits(E, m, M):
-    """(E_R^min, E_R^max, ln(E_R^max/E_R^min)) with the stable forms of physics.md §2.1.
+    """(E_R^min, E_R^max, ln(E_R^max/E_R^min)) with cancellation-free closed forms.
 
     Raises ValueError below threshold E_th = m + m²/(2M).
     """
@@ -59,21 +62,23 @@ def recoil_limits(E, m, M):
 
 
 def k_factor(E, E_R, m, M):
-    """K = 4 s (E_R − E_R^min)(E_R^max − E_R) ≥ 0 (clipped), the stable form of §4.2's K."""
+    """K = 4 s (E_R − E_R^min)(E_R^max − E_R) ≥ 0 (clipped), the stable form of K."""
     er_min, er_max, _ = recoil_limits(E, m, M)
     s = M * (M + 2 * np.asarray(E, dtype=float))
     return np.maximum(4 * s * (E_R - er_min) * (er_max - E_R), 0.0)
 
 
 def d_factor(E, E_R, m, M):
-    """D of physics.md §4.1, computed as K + E_R(2Mm² + 4M²E_R + m²E_R + 2ME_R²) (all terms ≥ 0)."""
+    """D of dσ/dE_R = α μ² Z² F² D / (8 M E² E_R²), computed as K + E_R(2Mm² + 4M²E_R + m²E_R
+    + 2ME_R²) (all terms ≥ 0)."""
     E_R = np.asarray(E_R, dtype=float)
     rest = E_R * (2 * M * m * m + 4 * M * M * E_R + m * m * E_R + 2 * M * E_R * E_R)
     return k_factor(E, E_R, m, M) + rest
 
 
 def helm_f2(q, A):
-    """Helm F²(q) with Lewin–Smith parameters (physics.md §3.1); q in GeV."""
+    """Helm F²(q) (Phys. Rev. 104 (1956) 1466), Lewin–Smith parameters (Astropart. Phys. 6 (1996)
+    87); q in GeV."""
     q = np.asarray(q, dtype=float)
     c = 1.23 * A ** (1 / 3) - 0.60
     a, s = 0.52, 0.9
@@ -114,7 +119,7 @@ def sigma_primakoff(E, m, M, Z, A, helm=True, mu=1.0, n_nodes=64):
 
 
 def polarisation(E, E_R, m, M):
-    """(P_L, P_T) of N from a ν beam (physics.md §4.2); P_L² + P_T² = 1."""
+    """(P_L, P_T) of N from a ν beam (lab frame, pure spin state); P_L² + P_T² = 1."""
     E = np.asarray(E, dtype=float)
     E_N = E - E_R
     k_n = np.sqrt((E_N - m) * (E_N + m))
@@ -205,7 +210,7 @@ def _sample_direction(c, rng):
 
 
 def analysing_power_sign(nature, antineutrino=False, chiral=True):
-    """a in dΓ/dΩ* ∝ 1 + a P·n̂* (physics.md §5.3): Dirac N −1, Dirac N̄ +1, Majorana/vector 0."""
+    """a in dΓ/dΩ* ∝ 1 + a P·n̂*: Dirac N −1, Dirac N̄ +1, Majorana/vector 0."""
     nature = nature.lower()
     if nature not in ("dirac", "majorana"):
         raise ValueError(f"nature must be 'dirac' or 'majorana', got {nature!r}")
@@ -282,7 +287,7 @@ def sample_chain(
         # nucleus: from its own kinematics (no p_ν − k_N subtraction)
         cos_A = (ER * (E + M) + m * m / 2) / (E * p_A)
         sin_A = p_perp / p_A
-        # N: from its own kinematics (physics.md §2.2)
+        # N: from its own kinematics (cos θ_N = (2E² − 2(E + M)E_R − m²) / (2E|k_N|))
         cos_N = (2 * E * E - 2 * (E + M) * ER - m * m) / (2 * E * k_n)
         sin_N = p_perp / k_n
         phi_R = 2 * np.pi * rng.random(nn)

@@ -74,7 +74,8 @@ def reactor_rate_per_kg_day(nuc, flux, threshold):
 
 @pytest.mark.parametrize("s2w, expected", [(0.23857, 10.61), (0.2312, 10.12)])
 def test_reactor_rate_ge74(s2w, expected):
-    # physics.md §3.3 / §11 #19: Ge74, 4 GW_th at 100 m, E_R > 10 eV, Vogel–Engel oracle flux
+    # reference values from an independent numerical integration of the tree-level CEvNS rate
+    # (Helm F): Ge74, 4 GW_th at 100 m, E_R > 10 eV, Vogel–Engel benchmark flux
     nuc = nucleus("Ge74")
     flux = ReactorFlux.vogel_engel_benchmark(4 * u.GW, 100 * u.m)
     thr = 10 * u.eV

@@ -22,7 +22,7 @@ def majorana(m=5e-3, mu=(1e-9, 0.0, 0.0), **kw):
 
 
 def test_width_reference_numbers():
-    # physics.md §5.1 / §11 #12: mu = 1e-9 GeV^-1, m = 5 MeV: Γ = 2.4868e-27 GeV, cτ = 7.935e12 cm
+    # Γ = μ² m³/(16π) at mu = 1e-9 GeV^-1, m = 5 MeV: Γ = 2.4868e-27 GeV, cτ = 7.935e12 cm
     mod = dirac()
     G = float(decay.decay_width(mod))
     assert G == pytest.approx(2.4868e-27, rel=1e-4)
@@ -32,7 +32,7 @@ def test_width_reference_numbers():
 
 @pytest.mark.parametrize("m, ctau_m", [(1e-3, 113.0), (5e-3, 0.904), (10e-3, 0.113)])
 def test_ctau_in_bohr_magnetons(m, ctau_m):
-    # physics.md §5.1: mu = 1e-6 mu_B: m = 1/5/10 MeV -> cτ = 113 m / 0.904 m / 0.113 m
+    # Γ = μ² m³/(16π), mu = 1e-6 mu_B: m = 1/5/10 MeV -> cτ = 113 m / 0.904 m / 0.113 m
     mod = dirac(m=m, mu=(1e-6 * u.mu_B, 0.0, 0.0))
     assert float(decay.ctau(mod)) / u.m == pytest.approx(ctau_m, rel=3e-3)
 
@@ -55,7 +55,7 @@ def test_flavour_widths_and_branching_ratios():
 
 @pytest.mark.parametrize("x", [0.0, 0.2, 0.5, 0.8])
 def test_sterile_width_ratio(x):
-    # physics.md §11 #13: Γ(N -> N'γ)/Γ(N -> νγ) = (1 - m'^2/m^2)^3 at equal moments
+    # Γ(N -> N'γ)/Γ(N -> νγ) = (1 - m'^2/m^2)^3 at equal moments (massive-daughter trace)
     m = 5e-3
     a = dirac(m=m, mu=(1e-9, 0, 0))
     b = dirac(m=m, mu=(0, 0, 0), mu_prime=1e-9, m_N_prime=x * m)
@@ -84,7 +84,7 @@ def test_decay_length_and_probability():
     L = 10 * u.cm
     p = float(decay.decay_probability(mod, E_N, L))
     assert p == pytest.approx(-np.expm1(-L / lam), rel=1e-14)
-    # no underflow: L/λ = 1e-12 gives L/λ, not 0 (physics.md §11 #22)
+    # no underflow: L/λ = 1e-12 gives L/λ, not 0 (−expm1(−L/λ), not 1 − exp(−L/λ))
     L_small = 1e-12 * lam
     assert float(decay.decay_probability(mod, E_N, L_small)) == pytest.approx(1e-12, rel=1e-12)
     # shell: e^{-L1/λ} - e^{-L2/λ}
@@ -114,7 +114,7 @@ def test_decay_probability_gradient_vs_fd():
 
 
 def test_rest_frame_angular_laws():
-    # physics.md §5.3 / §11 #14: Dirac N (h = +1) law (1 - cos)/2, N̄ opposite, Majorana flat
+    # dΓ/dcos θ* = (Γ/2)(1 + a P_L cos θ*): Dirac N (h = +1) (1 - cos)/2, N̄ opposite, Majorana flat
     c = np.linspace(-1, 1, 5)
     a_N = decay.analysing_power(dirac(), 0)
     a_Nbar = decay.analysing_power(dirac(), 0, antiparticle=True)
@@ -136,7 +136,7 @@ def test_rest_frame_angular_laws():
 
 @pytest.mark.parametrize("c_L", [0.0, -1.0, -0.6, 0.4])
 def test_lab_photon_energy_box(c_L):
-    # physics.md §5.4 / §11 #15: support [(E_N - k)/2, (E_N + k)/2]; mean (E_N + c_L k/3)/2
+    # boosted rest-frame law: support [(E_N - k)/2, (E_N + k)/2]; mean (E_N + c_L k/3)/2
     mod = dirac()
     E_N = 7.5e-3
     k = np.sqrt(E_N**2 - 5e-3**2)

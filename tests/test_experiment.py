@@ -19,7 +19,8 @@ from jaxdipole.nuclei import Material
 
 u = jd.units
 eV, keV, MeV = 1e-9, 1e-6, 1e-3
-# physics.md §3.2 [verified]: formula units per gram (standard atomic weights)
+# formula units per gram from the standard atomic weights Ca 40.078, W 183.84, O 15.999,
+# Al 26.9815 (IUPAC) and N_A
 CAWO4_PER_G = 2.0916e21
 AL2O3_PER_G = 5.9064e21
 FLOAT_FIELDS = (
@@ -169,7 +170,7 @@ def test_chooz_flux_numbers():
     assert f.spectrum == "huber-mueller" and f.antineutrino and f.flavour == 0
     np.testing.assert_allclose(np.asarray(f.thermal_power) / u.GW, [4.25, 4.25], rtol=1e-14)
     np.testing.assert_allclose(np.asarray(f.distance) / u.m, [72.0, 102.0], rtol=1e-14)
-    # physics.md §7.4: 3.712e11 + 1.849e11 cm^-2 s^-1 above 1.8 MeV
+    # 3.712e11 + 1.849e11 cm^-2 s^-1 above 1.8 MeV (independent integration of the HM spectra)
     tot = float(f.total(1.8 * MeV)) * u.cm2 * u.s
     assert tot == pytest.approx(3.712e11 + 1.849e11, rel=1e-3)
     assert X.chooz_flux("vogel-engel").spectrum == "vogel-engel"
@@ -214,7 +215,7 @@ def test_nucleus_upgrade_and_ge_reactor_numbers():
     assert ge.flux.spectrum == "vogel-engel"
     assert float(ge.flux.thermal_power) / u.GW == pytest.approx(4.0, rel=1e-14)
     assert float(ge.flux.distance) / u.m == pytest.approx(100.0, rel=1e-14)
-    # physics.md §7.3: 4000 MW_th at 100 m -> Phi_tot = 6.044e11 cm^-2 s^-1
+    # 6.14102 ν̄/fission × 3.0921e16 /s/MW × 4000 MW / (4π (100 m)²) = 6.044e11 cm^-2 s^-1
     assert float(ge.flux.total()) * u.cm2 * u.s == pytest.approx(6.044e11, rel=1e-3)
     nat = X.ge_reactor(target="Ge")
     assert {n.A for n in nat.target.nuclei} == {70, 72, 73, 74, 76}
@@ -257,5 +258,6 @@ def test_presets_give_finite_positive_rates_and_mixture_is_additive():
         assert big == pytest.approx(mix * 1000 / 11.25, rel=1e-12)
     ge = [float(x) for x in all_rates(mod, X.ge_reactor())]
     assert all(np.isfinite(ge)) and ge[0] > 0 and ge[1] > 0 and ge[2] == 0.0
-    # physics.md §3.3: 10.61 CEvNS events /(kg day) -> × 365.25 for the 1-year default
+    # 10.61 CEvNS events /(kg day) (independent integration, see test_cevns) -> × 365.25 for the
+    # 1-year default
     assert ge[1] / 365.25 == pytest.approx(10.61, rel=5e-3)

@@ -1,4 +1,4 @@
-"""Tests for jaxdipole.flux: reactor spectra, benchmarks (physics.md §7), folds, tables, sums."""
+"""Tests for jaxdipole.flux: reactor spectra, benchmarks, folds, tables, sums."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from jaxdipole.flux import (
 MeV = u.MeV
 PER_CM2_S = 1.0 / (u.cm2 * u.s)
 
-# physics.md §7.1, typed in independently of the module: (a0 … a5), E in MeV, per MeV per fission
+# Huber, PRC 84 (2011) 024617 / Mueller et al., PRC 83 (2011) 054615, typed in independently of
+# the module: (a0 … a5), E in MeV, per MeV per fission
 HM_TABLE = {
     "U235": [4.367, -4.577, 2.100, -5.294e-1, 6.186e-2, -2.777e-3],
     "U238": [4.833e-1, 1.927e-1, -1.283e-1, -6.762e-3, 2.233e-3, -1.536e-4],
@@ -112,7 +113,7 @@ def test_hm_isotope_spectra_match_coefficient_table():
 
 def test_hm_nu_per_fission_above_1p8_mev():
     ref = quad(hm_mix_ref, 1.8, 10.0, epsrel=1e-12)[0]
-    assert ref == pytest.approx(1.872, rel=1e-3)  # physics.md §7.1
+    assert ref == pytest.approx(1.872, rel=1e-3)  # HM, default fission fractions
     per_fission = total(HM18, 1.8 * MeV) / rate_per_area(4.25 * u.GW, 72 * u.m)
     assert float(per_fission) == pytest.approx(ref, rel=1e-10)
     # e_match = 2 MeV: the extension replaces HM on 1.8–2 MeV (documented, < 1e-3)
@@ -128,7 +129,7 @@ def test_fission_rate_and_mean_energy():
     assert float(VE.fission_rate / (4000 * u.MW) * u.MW * u.s) == pytest.approx(3.0921e16)
 
 
-# --- NUCLEUS at Chooz (physics.md §7.4) --------------------------------------------------------
+# --- NUCLEUS at Chooz (two 4.25 GW_th cores at 72 m and 102 m) ----------------------------------
 
 CHOOZ_FRACTIONS = [(2, 0.855, 3), (3, 0.372, 3), (4, 0.140, 3), (5, 0.046, 3), (6, 0.013, 3)]
 CHOOZ_FRACTIONS += [(7, 0.0027, 4), (8, 0.0002, 4)]
@@ -154,7 +155,7 @@ def test_chooz_two_cores_and_spectral_fractions():
             assert abs(frac - ref) <= 0.5 * 10.0**-digits + slack * ref, (e, frac)
 
 
-# --- Vogel–Engel benchmark (physics.md §3.3, §7.3) ---------------------------------------------
+# --- Vogel–Engel benchmark (PRD 39 (1989) 3378; benchmark normalisation) -------------------------
 
 
 def test_vogel_engel_benchmark():

@@ -37,9 +37,9 @@ def _mp_range(E, m, M):
 
 
 CASES = [
-    (8e-3, 4e-3, 37.214716),  # Ca40, physics.md §4.3 example
+    (8e-3, 4e-3, 37.214716),  # Ca40, m = 4 MeV, E = 8 MeV
     (5e-3, 1e-6, 171.311835),  # m = 1 keV on W: the b - r cancellation case
-    (50e-3, 1e-8, 171.311835),  # m = 10 eV, E = 50 MeV (physics.md §11 #6)
+    (50e-3, 1e-8, 171.311835),  # m = 10 eV, E = 50 MeV: (b - r) would lose all digits
     (3e-3, 1e-3, 68.840846),
     (10e-3, 9.99e-3, 14.8950827),  # close to threshold
     (1.0, 0.1, 0.93827),  # light target, relativistic recoil
@@ -57,7 +57,7 @@ def test_recoil_range_vs_mpmath(E, m, M):
 
 
 def test_ca40_example_range():
-    # physics.md §4.3: Ca40, m = 4 MeV, E = 8 MeV: E_R in [15.44 eV, 2.99 keV]
+    # Ca40, m = 4 MeV, E = 8 MeV: E_R in [15.44 eV, 2.99 keV] (60-digit mpmath reference)
     lo, hi = recoil_range(8e-3, 4e-3, 37.214716)
     assert float(lo) == pytest.approx(15.43e-9, rel=1e-3)
     assert float(hi) == pytest.approx(2.9927e-6, rel=1e-4)

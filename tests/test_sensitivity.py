@@ -1,5 +1,6 @@
 """Sensitivity curves: the limits reproduce the required event counts when the rates are
-re-evaluated at μ_90, the μ scaling laws of physics.md §6.4/§9, and implicit derivatives."""
+re-evaluated at μ_90, the μ scaling laws (Primakoff ∝ μ², radiative long-lived ∝ μ⁴, prompt
+∝ μ² BR), and implicit derivatives."""
 
 import equinox as eqx
 import jax

@@ -1,4 +1,4 @@
-"""Units and constants against CODATA (scipy.constants) and the physics reference."""
+"""Units and constants against CODATA (scipy.constants) and independent reference values."""
 
 import json
 import os
@@ -82,7 +82,7 @@ def test_fermi_constant_pdg():
 
 
 def test_bohr_magneton():
-    # physics.md §1.1: mu_B = e/(2 m_e) = 296.30 GeV^-1; mu = 1e-9 GeV^-1 = 3.3749e-12 mu_B
+    # mu_B = e/(2 m_e) = 296.30 GeV^-1 (CODATA alpha, m_e); mu = 1e-9 GeV^-1 = 3.3749e-12 mu_B
     assert u.mu_B == pytest.approx(296.30, rel=2e-5)
     assert 1e-9 / u.mu_B == pytest.approx(3.3749e-12, rel=1e-4)
     # e/(2 m_e) from scipy's CODATA alpha and m_e
@@ -111,7 +111,7 @@ def test_unit_conversions():
 
 
 def test_nuclear_mass_formula():
-    # physics.md §3.2: M(W184) = 171.311835 GeV from 183.9509312 u (B_e included)
+    # M(W184) = 171.311835 GeV from the AME2020 atomic mass 183.9509312 u (B_e included)
     assert c.nuclear_mass_from_atomic(183.9509312, 74) == pytest.approx(171.311835, rel=2e-8)
     # B_e(W) ≈ 0.44 MeV
     assert c.electron_binding_energy(74) == pytest.approx(0.44e-3, rel=0.05)

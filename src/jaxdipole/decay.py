@@ -1,6 +1,6 @@
 """Radiative decays of N: widths, branching ratios, decay lengths and photon distributions.
 
-Channels (physics reference §5), Dirac N with the chiral operators of :mod:`jaxdipole.model`::
+Channels, Dirac N with the chiral operators of :mod:`jaxdipole.model`::
 
     Γ(N -> ν_β γ) = μ_β² m³ / (16π)                       (Majorana: ×2, ν_β γ + ν̄_β γ)
     Γ(N -> N' γ)  = μ'² m³ (1 − m'²/m²)³ / (16π)          (×2 for Majorana N or a "vector" operator)

@@ -77,7 +77,8 @@ def _as_float(x: ArrayLike) -> Array:
     return jnp.asarray(a, dtype=jnp.result_type(float))
 
 
-#: Default lower edge of the photon-energy window [GeV] (physics.md §8.1, assumed).
+#: Default lower edge of the photon-energy window [GeV] [assumed; the photon cuts of
+#: arXiv:2110.02233 could not be checked].
 PHOTON_ENERGY_MIN = 100.0 * u.keV
 
 # Float fields of Experiment in constructor order (after target/flux), with their defaults.
@@ -317,7 +318,7 @@ class Experiment(eqx.Module):
 
 
 # ============================================================================ presets
-# Chooz B reactor site of NUCLEUS (physics.md §7.4, §8.1; NUCLEUS collaboration,
+# Chooz B reactor site of NUCLEUS (NUCLEUS collaboration,
 # Eur. Phys. J. C 79 (2019) 1018, arXiv:1905.10258): two cores of 4.25 GW_th each, the
 # "Very Near Site" at 72 m and 102 m from them.
 #: Thermal power of each Chooz B core [GeV^2] (1905.10258).
@@ -326,7 +327,7 @@ CHOOZ_THERMAL_POWER = 4.25 * u.GW
 CHOOZ_DISTANCES = (72.0 * u.m, 102.0 * u.m)
 
 #: CaWO4 mass of NUCLEUS phase 1 [GeV]: 3×3 array of 5 mm cubes, 6.84 g (commonly quoted
-#: split of "NUCLEUS-10g", 1905.10258; physics.md §8.1 [assumed]).
+#: split of "NUCLEUS-10g", 1905.10258 [assumed]).
 NUCLEUS_CAWO4_MASS = 6.84 * u.g
 #: Al2O3 mass of NUCLEUS phase 1 [GeV]: 3×3 array of 5 mm cubes, 4.41 g (idem).
 NUCLEUS_AL2O3_MASS = 4.41 * u.g
@@ -335,7 +336,7 @@ NUCLEUS_AL2O3_MASS = 4.41 * u.g
 NUCLEUS_UPGRADE_MASS = 1.0 * u.kg
 #: NUCLEUS design recoil threshold [GeV]: 20 eV nuclear recoil (1905.10258).
 NUCLEUS_THRESHOLD = 20.0 * u.eV
-#: Optimistic NUCLEUS threshold variant [GeV]: 10 eV (physics.md §8.1).
+#: Optimistic NUCLEUS threshold variant [GeV]: 10 eV (1905.10258).
 NUCLEUS_THRESHOLD_OPTIMISTIC = 10.0 * u.eV
 #: Default NUCLEUS background: flat 100 counts/(kg·day·keV), the level assumed in the original
 #: sensitivity study (1905.10258) [assumed].
@@ -348,7 +349,8 @@ NUCLEUS_BACKGROUND_PREDICTED_CAWO4 = 250.0 / (u.kg * u.day * u.keV)
 #: bounds the flat background (quoted for 10–100 eV, extrapolated flat [assumed]).
 NUCLEUS_RECOIL_MAX = 1.0 * u.keV
 #: Size of the instrumented region in which N must decay (radiative mode) [GeV^-1]: 10 cm
-#: (physics.md §8.1 [unverified/assumed]).
+#: (Si inner / Ge outer vetoes around the targets; the acceptance of arXiv:2110.02233 is
+#: unverified [assumed]).
 NUCLEUS_DECAY_LENGTH = 10.0 * u.cm
 #: Default reactor-on live time [GeV^-1]: 1 year [assumed].
 _ONE_YEAR = 1.0 * u.year
@@ -370,7 +372,8 @@ def chooz_flux(spectrum: str = "huber-mueller", **kwargs: Any) -> ReactorFlux:
     -------
     ReactorFlux
         One component with ``thermal_power`` and ``distance`` arrays of shape (2,).
-        Flux above 1.8 MeV (HM): 3.712e11 + 1.849e11 cm^-2 s^-1 (physics.md §7.4).
+        Flux above 1.8 MeV (HM, default fission fractions): 3.712e11 + 1.849e11 cm^-2 s^-1
+        (independent numerical integration of the Huber–Mueller spectra).
     """
     kwargs.setdefault("thermal_power", jnp.full(2, CHOOZ_THERMAL_POWER))
     kwargs.setdefault("distance", jnp.asarray(CHOOZ_DISTANCES))
@@ -426,7 +429,7 @@ def _build(defaults: dict[str, Any], overrides: dict[str, Any]) -> Experiment:
 def nucleus_phase1(**overrides: Any) -> Experiment:
     """NUCLEUS phase 1 ("NUCLEUS-10g") at Chooz, as one Experiment.
 
-    Defaults (physics.md §8.1; sources in the module constants):
+    Defaults (sources in the module constants):
 
     * target: :func:`nucleus_phase1_target` -- 6.84 g CaWO4 + 4.41 g Al2O3 as one Material
       mixed by mass (an Experiment has one target; rates are additive). Use
@@ -479,17 +482,19 @@ def ge_reactor(
     distance: float = 100.0 * u.m,
     **overrides: Any,
 ) -> Experiment:
-    """Generic CONUS-like germanium detector at a reactor (physics.md §8.2 oracle benchmark).
+    """Generic CONUS-like germanium detector at a reactor (the CEvNS/Primakoff benchmark set-up).
 
     Defaults: 1 kg of Ge74 (``target="Ge"`` for natural germanium, expanded into isotopes),
     4 GW_th at 100 m with the Vogel–Engel benchmark flux
     (:meth:`ReactorFlux.vogel_engel_benchmark`: 6.14102 ν̄/fission on 0–10 MeV,
     3.0921e16 fissions/s/MW), recoil_threshold 10 eV (nuclear recoil), exposure 1 year,
     prompt decays (``decay_length=None``), no background, no recoil_max. Reference values:
-    SM CEvNS 10.61 /(kg·day) (physics.md §3.3); Primakoff 2.452e-5 /(kg·day) at m_N = 5 MeV,
-    μ = 1e-9 GeV^-1 (§6.1). The realistic CONUS set-up (4 × 1 kg HPGe at 17.1 m from the
-    3.9 GW_th Brokdorf core, ionisation thresholds ≈ 210 eV_ee) needs a quenching model and is
-    not the default. ``flux=`` overrides the flux (then thermal_power/distance are unused).
+    SM CEvNS 10.61 /(kg·day) (sin²θ_W = 0.23857, Helm form factor, no radiative corrections);
+    Primakoff 2.452e-5 /(kg·day) at m_N = 5 MeV, μ = 1e-9 GeV^-1 (both from independent
+    numerical integrations of the same formulas, agreeing with independent reference tables).
+    The realistic CONUS set-up (4 × 1 kg HPGe at 17.1 m from the 3.9 GW_th Brokdorf core,
+    ionisation thresholds ≈ 210 eV_ee) needs a quenching model and is not the default.
+    ``flux=`` overrides the flux (then thermal_power/distance are unused).
     """
     d = {
         "target": target,

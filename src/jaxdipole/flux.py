@@ -62,7 +62,7 @@ HUBER_MUELLER_COEFFS = np.array([
     [4.757, -5.392, 2.563, -6.596e-1, 7.820e-2, -3.536e-3],      # Pu239 (Huber)
     [2.990, -2.882, 1.278, -3.343e-1, 3.905e-2, -1.754e-3],      # Pu241 (Huber)
 ])  # fmt: skip
-#: Mid-cycle PWR fission fractions (physics.md §7.1, assumed).
+#: Typical mid-cycle PWR fission fractions (U235, U238, Pu239, Pu241) [assumed].
 DEFAULT_FISSION_FRACTIONS = (0.56, 0.08, 0.30, 0.06)
 #: Energy released per fission [GeV] (Kopeikin 2004).
 KOPEIKIN_ENERGIES_PER_FISSION = tuple(e * u.MeV for e in (201.92, 205.52, 209.99, 213.60))
@@ -71,9 +71,11 @@ NU_PER_FISSION = (6.14, 7.08, 5.58, 6.42)
 #: Energy [GeV] below which the Huber–Mueller fit is replaced by the low-energy extension:
 #: the inverse-beta-decay threshold, the lower end of the data the fits are constrained by.
 E_MATCH = 1.8 * u.MeV
-#: Vogel–Engel oracle normalisation: ν̄ per fission on 0–10 MeV (physics.md §7.3).
+#: Vogel–Engel benchmark normalisation: ν̄ per fission on 0–10 MeV (the convention of the
+#: independent reference tables the CEvNS/Primakoff benchmark numbers are checked against).
 VOGEL_ENGEL_NU_PER_FISSION = 6.14102
-#: Oracle fission rate per thermal energy, 3.0921e16 fissions/s/MW [GeV^-1] (physics.md §7.3).
+#: Benchmark fission rate per thermal energy, 3.0921e16 fissions/s/MW [GeV^-1] (same reference
+#: tables; Kopeikin 2004 energies per fission give 3.040e16 for the default mix).
 ORACLE_FISSIONS_PER_ENERGY = 3.0921e16 / (u.MW * u.s)
 SPECTRA = ("huber-mueller", "vogel-engel")
 #: Most panels a :class:`TabulatedFlux` fold uses (finer tables: strongest kinks + a stride).
@@ -408,8 +410,8 @@ class ReactorFlux(Flux):
     ``"huber-mueller"``: Huber (U235, Pu239, Pu241) + Mueller (U238) above ``e_match`` = 1.8 MeV
     (the IBD threshold, where the data constraining the fits begin).
     The fits are constrained on ~2–8 MeV; their polynomial extrapolation downwards is unphysical
-    (S(0) ~ 80 /MeV/fission, physics.md §7.2). Below e_match each isotope uses
-    log S_j = log S_HM,j(x_m) + b_j (x − x_m) + c_j (x − x_m)² (x = E/MeV, see
+    (S(0) ~ 80 /MeV/fission; 21.7 ν̄/fission on 0–1.8 MeV instead of ≈ 4). Below e_match each
+    isotope uses log S_j = log S_HM,j(x_m) + b_j (x − x_m) + c_j (x − x_m)² (x = E/MeV, see
     :func:`low_energy_extension`): value and log-slope b_j match HM (C¹ in log S) and c_j makes
     ∫_0^10 MeV S_j = 6.14 / 7.08 / 5.58 / 6.42 ν̄/fission (U235 / U238 / Pu239 / Pu241, Kopeikin
     2004 summation totals; 6.064 for the default mix). This is the minimal smooth family with
@@ -421,8 +423,9 @@ class ReactorFlux(Flux):
     ``e_match`` (1.5–3 MeV) or compare with ``"vogel-engel"`` to gauge it.
 
     ``"vogel-engel"``: S = 6.14102 exp(0.870 − 0.160 x − 0.091 x²) / 5.3236 per MeV per fission
-    for every isotope (6.14102 ν̄/fission on 0–10 MeV, physics.md §7.3). The oracle benchmark of
-    §3.3/§7.3 also uses 3.0921e16 fissions/s/MW_th: see :meth:`vogel_engel_benchmark`.
+    for every isotope (shape: Vogel and Engel, Phys. Rev. D 39 (1989) 3378; 6.14102 ν̄/fission
+    on 0–10 MeV). The benchmark set-up (SM CEvNS and Primakoff reference rates) also uses
+    3.0921e16 fissions/s/MW_th: see :meth:`vogel_engel_benchmark`.
 
     Parameters
     ----------
@@ -511,8 +514,9 @@ class ReactorFlux(Flux):
     def vogel_engel_benchmark(
         cls, thermal_power: ArrayLike, distance: ArrayLike, **kwargs: Any
     ) -> "ReactorFlux":
-        """Oracle benchmark flux of physics.md §3.3/§7.3: Vogel–Engel shape, 6.14102 ν̄/fission
-        on 0–10 MeV, 3.0921e16 fissions/s/MW_th (instead of P/⟨E_f⟩ = 3.040e16 /s/MW).
+        """Benchmark flux of the reference CEvNS/Primakoff rates: Vogel–Engel shape
+        (Phys. Rev. D 39 (1989) 3378), 6.14102 ν̄/fission on 0–10 MeV, 3.0921e16 fissions/s/MW_th
+        (instead of P/⟨E_f⟩ = 3.040e16 /s/MW).
 
         4000 MW_th at 100 m gives Φ_tot = 6.044e11 cm⁻² s⁻¹. ``kwargs``: further ReactorFlux
         arguments (e.g. ``n_nodes``).

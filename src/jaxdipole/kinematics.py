@@ -1,7 +1,8 @@
 """Kinematics of ν(E) + A(M, at rest) -> N(m) + A with massive N and finite nuclear mass.
 
 All functions are scalar-first, jit/vmap/grad clean and numerically stable at E >> m and at
-threshold (closed forms free of cancellations; see physics reference §2). Energies in GeV.
+threshold (closed forms free of cancellations: E_R_min = m⁴/(2(b + r)), never (b − r)/(2s)).
+Energies in GeV.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ finite nuclear mass (identical for Dirac and Majorana N and for ν and ν̄ beam
 D is evaluated as K + E_R (2 M m² + 4 M² E_R + m² E_R + 2 M E_R²) with
 K = 4 s (E_R − E_R_min)(E_R_max − E_R) ≥ 0, which is free of the cancellation near E_R_min.
 The lab-frame polarisation of N (longitudinal P_L and transverse P_T, P_L² + P_T² = 1) and the
-helicity-resolved pieces follow from the same invariants (physics reference §4).
+helicity-resolved pieces follow from the same invariants (trace of the dipole vertex
+contracted with the scalar nuclear current Ze F(q)(p + p')^a; the m → 0 limit is the textbook
+magnetic-moment cross section α μ² Z² F² (1/E_R − 1/E), Vogel & Engel, PRD 39 (1989) 3378).
 """
 
 from __future__ import annotations

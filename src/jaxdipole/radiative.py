@@ -1,7 +1,7 @@
 """Radiative upscattering ν_α A -> N A -> ν_β A γ (and N -> N' γ): photon distributions.
 
 Γ_N/m_N ~ 1e-20, so the 2 -> 3 process factorises into on-shell Primakoff production and decay,
-with the N spin state carried through (physics reference §6.2)::
+with the N spin state carried through (narrow-width factorisation, Γ_N/m_N ~ 1e-20)::
 
     d σ = dσ/dE_R dE_R · (dΩ*/4π) [1 + c_L cos θ* + c_T sin θ* cos φ*] · BR_ch · P_dec
 
@@ -297,7 +297,7 @@ def radiative_sigma_binned(
     (None: every N decays). ``antineutrino`` is accepted for symmetry: ν and ν̄ beams give
     identical photon distributions.
     """
-    del antineutrino  # identical photon distributions (physics reference §1.3)
+    del antineutrino  # identical photon distributions (CP mirror: P -> -P and a -> -a)
     E = jnp.asarray(E_nu)
     T, wT = log_recoil_nodes(E, model.m_N, nuc.mass, recoil_threshold, n_nodes_er)
 

@@ -36,7 +36,7 @@ Numerics
   T_turn does not raise the bound above E_th -- near E_th every recoil lies above it (using
   E_min(E_thr) there would wrongly drop the energies between E_th and E_min(E_thr)).
 * Recoil energy: Gauss–Legendre in ln E_R (the Primakoff integrand ∝ 1/E_R is smooth in ln E_R;
-  physics.md §2.3/§4.3), 32 nodes per panel by default.
+  fixed nodes keep it vectorisable and differentiable), 32 nodes per panel by default.
 * Window edges: where E_R,min(E_ν) falls below the threshold, or E_R,max(E_ν) rises above
   ``recoil_max`` or a bin edge, ∫_window dσ has a kink as a function of E_ν, which a fixed E_ν
   rule resolves only to ~1e-4. :func:`fold_recoil_window` therefore folds three pieces, each
@@ -45,12 +45,12 @@ Numerics
   scipy double integrals split at the kinks: ~1e-12.
 * Resolution σ > 0: the erfc turn-on [E_thr − 6σ, E_thr + 6σ] would be a near-kink in E_ν, so
   it is integrated in swapped order for continuous spectra, ∫ dE_R ε(E_R) S(E_R) with
-  S(E_R) = ∫_{E_min(E_R)} dΦ dσ/dE_R smooth in E_R (two ln E_R panels resolving the erfc,
-  engineering.md pitfall 5), and directly in E_R at the line energy for monochromatic
-  components; above E_thr + 6σ, ε = ``efficiency`` (erfc − 1 < 1e-9) and the pieces above
-  apply. All of it is branch-free, so σ = 0 is exact: the turn-on has zero width, the
-  threshold is an integration bound (exact Leibniz gradients), and d/dσ at σ = 0 is the
-  σ → 0+ limit (0). Agreement with scipy: ≤ 1e-7 for σ <= E_thr.
+  S(E_R) = ∫_{E_min(E_R)} dΦ dσ/dE_R smooth in E_R (two ln E_R panels resolving the erfc: a
+  single fixed rule with nodes wider apart than the turn-on errs at the % level), and directly
+  in E_R at the line energy for monochromatic components; above E_thr + 6σ, ε = ``efficiency``
+  (erfc − 1 < 1e-9) and the pieces above apply. All of it is branch-free, so σ = 0 is exact:
+  the turn-on has zero width, the threshold is an integration bound (exact Leibniz gradients),
+  and d/dσ at σ = 0 is the σ → 0+ limit (0). Agreement with scipy: ≤ 1e-7 for σ <= E_thr.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sensitivity (reach) of an experiment in the (m_N, μ) plane: the 90 % CL coupling μ_90.
 
-Two modes (physics.md §9):
+Two modes (Poisson likelihoods and Asimov data, :mod:`jaxdipole.stats`):
 
 * **Primakoff** (recoil only): the expected signal is exactly ∝ μ² (all couplings scaled
   together), so one evaluation of the binned recoil spectrum gives μ_90 = μ sqrt(x_90), with

@@ -3,7 +3,8 @@
 Everything here is pure JAX: jit-able, vmappable and differentiable, with finite values and
 gradients at the boundaries (zero signal, zero background, empty bins). All counts and
 expectations are numbers of events (dimensionless); confidence levels ``cl`` lie in (0, 1).
-See physics.md §9.
+Counting limits use the classical Poisson upper limit (−ln 0.1 = 2.303 events at 90 % CL
+without background); projected limits and significances use the Asimov approximation below.
 
 Conventions
 -----------
