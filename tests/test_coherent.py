@@ -208,7 +208,7 @@ def test_signal_limit_against_a_scipy_profile_likelihood(release):
     glob = optimize.minimize_scalar(prof, bounds=(0.0, 50.0), method="bounded",
                                     options={"xatol": 1e-8})  # fmt: skip
     nll_min = min(glob.fun, prof(0.0))
-    ref = optimize.brentq(lambda s: 2 * (prof(s) - nll_min) - 1.6448536269514722**2,
+    ref = optimize.brentq(lambda s: 2 * (prof(s) - nll_min) - 1.2815515655446004**2,
                           max(glob.x, 1e-9), 1e3, xtol=1e-10)  # fmt: skip
     assert 0.3 < ref < 3 and got == pytest.approx(ref, rel=1e-4)
 
@@ -332,3 +332,52 @@ def test_histosys_interpolation():
         assert float(g(a - h)) == pytest.approx(float(g(a + h)), abs=1e-5)
         assert float(gg(a - h)) == pytest.approx(float(gg(a + h)), abs=1e-4)
     assert float(g(-1e-9)) == pytest.approx(float(g(1e-9)))
+
+
+def test_toy_coverage_in_the_asymptotic_regime():
+    # a data set written by hand: 20 bins of 2000 background counts each (scale under a 1 %
+    # prior) and a signal template, where Wilks' theorem holds: 400 toys at the observed limit
+    # cover it 90 % of the time (within 3 binomial sigma) and their q quantile is ~1.642
+    import jax
+    import jax.numpy as jnp
+
+    import jaxdipole as jd
+    from jaxdipole.coherent import Q_CRIT_90, DataSet, signal_limit, toy_coverage
+    from jaxdipole.stats import poisson_nll
+
+    rng = np.random.default_rng(1)
+    bkg = jnp.full(20, 2000.0)
+    observed = jnp.asarray(rng.poisson(np.asarray(bkg)), dtype=float)
+
+    def expected(sm, signal, s, theta):
+        return theta[0] * bkg + s * signal
+
+    data = {"counts": observed, "aux": jnp.ones(1)}
+
+    def nll_data(data, sm, signal, s, theta):
+        nll = jnp.sum(poisson_nll(data["counts"], expected(sm, signal, s, theta)))
+        return nll + 0.5 * jnp.sum(((theta - data["aux"]) / 0.01) ** 2)
+
+    @jax.jit
+    def fit(sm, signal, s):
+        res = jd.fit.minimize(lambda th: nll_data(data, sm, signal, s, th), jnp.ones(1))
+        return res.nll, res.x
+
+    @jax.jit
+    def best(sm, signal):
+        res = jd.fit.minimize(
+            lambda x: nll_data(data, sm, signal, x[0] ** 2, x[1:]), jnp.array([1.0, 1.0])
+        )
+        return res.nll, res.x[0] ** 2, res.x[1:]
+
+    ds = DataSet(
+        name="toy", label="toy", release=None, sm=jnp.zeros(20), signal=None,
+        nll=lambda sm, sig, s, th: nll_data(data, sm, sig, s, th), fit=fit, best=best,
+        test_statistic="", data=data, expected=expected, nll_data=nll_data,
+        constraints=(np.array([0]), np.array([0.01])),
+    )  # fmt: skip
+    signal = jnp.asarray(np.linspace(1.0, 3.0, 20))
+    s90 = signal_limit([(ds, signal)])
+    res = toy_coverage(ds, signal, s90, n_toys=400, seed=3)
+    assert abs(res["coverage"] - 0.90) < 3 * 0.015
+    assert res["q90"] == pytest.approx(Q_CRIT_90, rel=0.25)

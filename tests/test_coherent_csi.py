@@ -212,7 +212,7 @@ def test_signal_limit_against_a_scipy_profile_likelihood(release, data_set):
 
 
 def test_combination_with_argon(release, data_set):
-    # the joint limit: q(s) = 2[sum_d profile_d(s) - min] crosses 2.706 at the limit (checked
+    # the joint limit: q(s) = 2[sum_d profile_d(s) - min] crosses 1.642 at the limit (checked
     # by evaluating the profiles and a bounded scipy minimum); here stronger than either
     from scipy import optimize
 

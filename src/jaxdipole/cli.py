@@ -556,10 +556,13 @@ def _data_limit(args: argparse.Namespace) -> int:
 
     m = _mass_grid(args) * u.MeV
     flavour = {"e": 0, "mu": 1}[args.flavour]
+    if not 0 <= args.toys <= 100000:
+        raise CLIError(f"--toys must be in [0, 100000], got {args.toys}")
     t0 = time.perf_counter()
     sets = _load_data_sets(args.dataset, args.data)
     fits = {d.name: _sm_fit(d) for d in sets}
     mu90 = coherent.mu_limits(sets, m, flavour=flavour, progress=not args.quiet)
+    coverage = _coverage(sets, m, mu90, flavour, args.toys) if args.toys else []
     elapsed = time.perf_counter() - t0
     env = strongest_limit(m, args.flavour)
     out = Path(args.out)
@@ -597,6 +600,7 @@ def _data_limit(args: argparse.Namespace) -> int:
             "strongest_existing_muB": [float(e / u.mu_B) if np.isfinite(e) else None for e in env],
             "stronger_than_existing_MeV": mass_ranges(m / u.MeV, below),
             "no_existing_limit_MeV": mass_ranges(m / u.MeV, np.isfinite(mu90) & ~np.isfinite(env)),
+            "toy_coverage": coverage,
             "time_s": round(elapsed, 2),
         }
         write_text(out / "data-limit.json", json.dumps(meta, indent=1) + "\n")
@@ -630,6 +634,31 @@ def _data_limit(args: argparse.Namespace) -> int:
         print(f"  best mu_{args.flavour},90 = {np.min(mu90[ok]) / u.mu_B:.3g} mu_B")
     print(f"  -> {out}/" + ", ".join(files))
     return 0
+
+
+def _coverage(sets, m, mu90, flavour: int, n_toys: int) -> list[dict]:
+    """Toy coverage of each data set's limit at the lowest, middle and highest finite mass."""
+    import numpy as np
+
+    from . import coherent
+    from . import units as u
+
+    finite = np.flatnonzero(np.isfinite(mu90))
+    if finite.size == 0:
+        return []
+    picks = sorted({int(finite[0]), int(finite[finite.size // 2]), int(finite[-1])})
+    pattern = np.zeros(3)
+    pattern[flavour] = coherent.MU_REF
+    rows = []
+    for d in sets:
+        for i in picks:
+            sig = d.signal(m[i], pattern)
+            s90 = coherent.signal_limit([(d, sig)])
+            if not np.isfinite(s90):
+                continue
+            res = coherent.toy_coverage(d, sig, s90, n_toys=n_toys)
+            rows.append({"data_set": d.name, "m_N_MeV": float(m[i] / u.MeV), **res})
+    return rows
 
 
 def per_set_value(values: dict, single: bool):
@@ -816,6 +845,13 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--n-masses", type=int, default=16, help="masses (default: 16)")
     dl.add_argument(
         "--format", type=_formats, default=list(FORMATS), help="csv,json (default: both)"
+    )
+    dl.add_argument(
+        "--toys",
+        type=int,
+        default=0,
+        help="pseudo-experiments for the coverage of each data set's limit at three masses "
+        "(default: 0, none)",
     )
     dl.add_argument("--quiet", action="store_true", help="no progress output")
     dl.set_defaults(func=_data_limit)

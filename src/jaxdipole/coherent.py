@@ -53,6 +53,8 @@ __all__ = [
     "cenns10_data_set",
     "signal_limit",
     "signal_limit_jvp",
+    "toy_coverage",
+    "MU_REF",
     "mu_limits",
     "Q_CRIT_90",
 ]
@@ -63,8 +65,8 @@ TEST_STATISTIC = (
     "energy x F90 x time (12 x 8 x 10) with the CEvNS scale (prior 1 +- 17/128), the prompt "
     "BRN, delayed BRN and steady-state scales (the release's priors) and the released shape "
     "variations (BRN energy, timing mean and width; CEvNS F90 and timing mean; unit Gaussian "
-    "pulls, histosys code4p) profiled; 90% CL upper limit at q = 2.706 (one-sided, "
-    "asymptotic)"
+    "pulls, histosys code4p) profiled; 90% CL upper limit at q = 1.642 (one-sided: q = 0 "
+    "for s_hat > s; asymptotic)"
 )
 
 _PDFS = {"cevns": "cevnspdf", "brn": "brnpdf", "delayed_brn": "delbrnpdf", "steady_state": "bkgpdf"}
@@ -356,11 +358,17 @@ def cenns10_expected(
 BACKGROUND_PRIORS = {"brn": 160 / 497, "delayed_brn": 1.0, "steady_state": 25 / 3154}
 
 
-def cenns10_nll(release: CENNS10Release, expected: Array, norms: dict[str, Array]) -> Array:
-    """Binned Poisson negative log-likelihood of the release's counts given ``expected``
-    (shape (12, 8, 10)), plus Gaussian constraints (1 ± :data:`BACKGROUND_PRIORS`) on the
-    background scale factors in ``norms``."""
-    nll = jnp.sum(poisson_nll(jnp.asarray(release.data), expected))
+def cenns10_nll(
+    release: CENNS10Release,
+    expected: Array,
+    norms: dict[str, Array],
+    data: ArrayLike | None = None,
+) -> Array:
+    """Binned Poisson negative log-likelihood of the release's counts (or of ``data``, e.g. a
+    pseudo-experiment) given ``expected`` (shape (12, 8, 10)), plus Gaussian constraints
+    (1 ± :data:`BACKGROUND_PRIORS`) on the background scale factors in ``norms``."""
+    counts = jnp.asarray(release.data if data is None else data)
+    nll = jnp.sum(poisson_nll(counts, expected))
     for name, x in norms.items():
         nll = nll + 0.5 * ((x - 1.0) / BACKGROUND_PRIORS[name]) ** 2
     return nll
@@ -371,8 +379,10 @@ CEVNS_PRIOR = 17 / 128
 _SCALES = ("cevns", "brn", "delayed_brn", "steady_state")
 
 
-#: Δq of a one-sided 90 % CL upper limit (asymptotic): Φ⁻¹(0.9)².
-Q_CRIT_90 = 1.6448536269514722**2
+#: q of a one-sided 90 % CL upper limit (asymptotic, q = 0 for ŝ > s): Φ⁻¹(0.9)² = 1.642, as
+#: every upper limit of the package (:func:`jaxdipole.stats.z_from_cl`). The Δχ² = 2.706
+#: convention (the upper end of a two-sided 90 % interval) is ``q_crit=2.706``.
+Q_CRIT_90 = 1.2815515655446004**2
 
 
 def cenns10_signal_limit(
@@ -387,7 +397,8 @@ def cenns10_signal_limit(
     nuclear recoils ``sm`` (shape (12, 10)), from the profile-likelihood ratio of the release's
     counts: q(s) = 2[nll(s, θ̂_s) − nll(ŝ, θ̂)] with ŝ ≥ 0, the CEvNS scale (prior
     1 ± :data:`CEVNS_PRIOR`) and the background scales (:data:`BACKGROUND_PRIORS`) profiled;
-    the limit solves q(s) = ``q_crit`` (default 2.706: one-sided 90 % CL, asymptotic).
+    the limit solves q(s) = ``q_crit`` (default :data:`Q_CRIT_90` = 1.642: one-sided 90 % CL,
+    asymptotic).
     Returns inf if q(s_max) < q_crit (the signal shape is not constrained)."""
     ds = cenns10_data_set(release, sm=sm)
     return signal_limit([(ds, jnp.asarray(signal))], q_crit=q_crit, s_max=s_max)
@@ -401,7 +412,12 @@ class DataSet:
     Primakoff counts for an N of mass ``m_N`` [GeV] and moments ``mu`` (shape (3,), GeV⁻¹),
     compiled once; ``nll(sm, signal, s, theta)``: the negative log-likelihood at signal
     strength s and nuisance parameters θ; ``fit(sm, signal, s)``: (min_θ nll, θ̂);
-    ``best(sm, signal)``: (min nll, ŝ, θ̂) over s ≥ 0 and θ.
+    ``best(sm, signal)``: (min nll, ŝ, θ̂) over s ≥ 0 and θ. For pseudo-experiments:
+    ``data`` = {"counts": the observed counts (a pytree of arrays), "aux": the centres of the
+    Gaussian constraints (global observables), aligned with ``constraints[0]``};
+    ``expected(sm, signal, s, theta)`` (the expected counts, the same pytree as
+    data["counts"]); ``nll_data(data, sm, signal, s, theta)``; ``constraints`` = (indices into
+    θ, widths) of the constrained parameters.
     """
 
     name: str
@@ -413,6 +429,10 @@ class DataSet:
     fit: Callable[[Array, Array, ArrayLike], tuple[Array, Array]]
     best: Callable[[Array, Array], tuple[Array, Array, Array]]
     test_statistic: str
+    data: dict
+    expected: Callable[[Array, Array, ArrayLike, Array], object]
+    nll_data: Callable[[dict, Array, Array, ArrayLike, Array], Array]
+    constraints: tuple[np.ndarray, np.ndarray]
 
     def profile(self, sm: Array, signal: Array, s: ArrayLike) -> Array:
         """The profile negative log-likelihood min_θ nll(sm, signal, s, θ)."""
@@ -478,7 +498,7 @@ def signal_limit(
 
     ``parts``: (data set, signal counts in its binning) pairs; the nuisance parameters of each
     are independent, so the joint profile is Σ_d profile_d(s). The limit solves
-    q(s) = 2[Σ_d profile_d(s) − min_{s' ≥ 0} Σ_d profile_d(s')] = ``q_crit`` (default 2.706:
+    q(s) = 2[Σ_d profile_d(s) − min_{s' ≥ 0} Σ_d profile_d(s')] = ``q_crit`` (default 1.642:
     one-sided 90 % CL, asymptotic) above ŝ; inf if q(s_max) < q_crit. With several data sets
     the joint ŝ lies between the single ones (each profile is convex in s) and is found by a
     golden-section search there.
@@ -525,6 +545,78 @@ def signal_limit_jvp(
     return s_lim, -dq_dp / dq_ds
 
 
+def toy_coverage(
+    data_set: DataSet,
+    signal: ArrayLike,
+    s_true: float,
+    *,
+    n_toys: int = 200,
+    seed: int = 0,
+    q_crit: float = Q_CRIT_90,
+) -> dict[str, float]:
+    """Coverage of the upper limit at signal strength ``s_true``, from pseudo-experiments.
+
+    Toys are Poisson draws of the expectation at ``s_true`` with the nuisance parameters at
+    their conditional fit to the data, θ̂(s_true), and Gaussian draws of the constraint centres
+    (global observables) around θ̂(s_true), as HistFactory pseudo-experiments. For each toy,
+    q(s_true) = 2[nll(s_true, θ̂) − nll(ŝ, θ̂')] with ŝ ≥ 0 (q = 0 when ŝ > s_true, one-sided);
+    the limit covers s_true when q ≤ ``q_crit``. All toys are fitted in one compiled program.
+
+    Returns
+    -------
+    dict with ``coverage`` (fraction of toys with q ≤ q_crit; 0.90 expected asymptotically:
+    half a χ²₁ plus half at 0), ``coverage_error`` (binomial), ``q90`` (the toys' 90 % quantile
+    of q: the critical value that gives exact coverage at s_true) and ``n_toys``.
+    """
+    import jax
+
+    from .fit import minimize
+
+    sig = jnp.asarray(signal)
+    sm = data_set.sm
+    s_true = float(s_true)
+    theta = data_set.fit(sm, sig, jnp.asarray(s_true))[1]
+    mean = data_set.expected(sm, sig, jnp.asarray(s_true), theta)
+    leaves, tree = jax.tree_util.tree_flatten(mean)
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves) + 1)
+    toys = [
+        jax.random.poisson(k, jnp.asarray(m), (n_toys, *jnp.shape(m))).astype(float)
+        for k, m in zip(keys[1:], leaves, strict=True)
+    ]
+    idx, width = (jnp.asarray(a) for a in data_set.constraints)
+    shifts = jax.random.normal(keys[0], (n_toys, idx.shape[0])) * width
+    toys.append(theta[idx][None, :] + shifts)  # the constraint centres, aligned with idx
+
+    def q_of(*toy_leaves):
+        counts = jax.tree_util.tree_unflatten(tree, list(toy_leaves[:-1]))
+        data = {"counts": counts, "aux": toy_leaves[-1]}
+
+        def nll(s, th):
+            return data_set.nll_data(data, sm, sig, s, th)
+
+        fixed = minimize(lambda th: nll(s_true, th), theta).nll
+        x0 = jnp.concatenate([jnp.sqrt(jnp.array([s_true])), theta])
+        res = minimize(lambda x: nll(x[0] ** 2, x[1:]), x0)
+        s_hat = res.x[0] ** 2
+        q = 2.0 * (fixed - jnp.minimum(res.nll, fixed))
+        return jnp.where(s_hat > s_true, 0.0, q)
+
+    # one toy after the other inside one program (a vmap would run every toy's fits in lockstep
+    # until the slowest converges)
+    qs = np.asarray(jax.jit(lambda t: jax.lax.map(lambda x: q_of(*x), t))(tuple(toys)))
+    cover = float(np.mean(qs <= q_crit))
+    return {
+        "coverage": cover,
+        "coverage_error": float(np.sqrt(cover * (1.0 - cover) / n_toys)),
+        "q90": float(np.quantile(qs, 0.9)),
+        "n_toys": int(n_toys),
+    }
+
+
+#: Reference moment [GeV^-1] of the signal templates of :func:`mu_limits`: μ₉₀ = MU_REF √s₉₀.
+MU_REF = 1e-9 * u.mu_B
+
+
 def mu_limits(
     data_sets: Sequence[DataSet],
     m_N: ArrayLike,
@@ -544,7 +636,7 @@ def mu_limits(
         raise ValueError("m_N must be a 1-D array of finite, positive masses [GeV]")
     if not data_sets:
         raise ValueError("data_sets must hold at least one data set")
-    mu_ref = 1e-9 * u.mu_B
+    mu_ref = MU_REF
     pattern = np.zeros(3)
     pattern[flavour] = mu_ref
     bar = None
@@ -572,7 +664,7 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
     ``sm`` is given)."""
     import jax
 
-    nll, fit, best = _profile_functions(release)
+    nll, fit, best, expected, nll_data, observed, constraints = _profile_functions(release)
     sm = jnp.asarray(cenns10_cevns(release) if sm is None else sm)
 
     @jax.jit
@@ -589,6 +681,10 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
         fit=fit,
         best=best,
         test_statistic=TEST_STATISTIC,
+        data=observed,
+        expected=expected,
+        nll_data=nll_data,
+        constraints=constraints,
     )
 
 
@@ -609,16 +705,27 @@ def _profile_functions(release: CENNS10Release):
     names = sorted(release.shape_systematics)
     theta0 = jnp.concatenate([jnp.ones(4), jnp.zeros(len(names))])
 
-    def nll(sm, signal, s, theta):
+    def expected(sm, signal, s, theta):
         a_c, a_b, a_d, a_s = theta[0], theta[1], theta[2], theta[3]
-        nr = a_c * sm + s * signal
         pulls = {name: theta[4 + i] for i, name in enumerate(names)}
-        exp = cenns10_expected(
-            release, nr, brn=a_b, delayed_brn=a_d, steady_state=a_s, shapes=pulls
-        )
-        prior = 0.5 * ((a_c - 1.0) / CEVNS_PRIOR) ** 2 + 0.5 * jnp.sum(theta[4:] ** 2)
-        norms = {"brn": a_b, "delayed_brn": a_d, "steady_state": a_s}
-        return cenns10_nll(release, exp, norms) + prior
+        return cenns10_expected(
+            release, a_c * sm + s * signal, brn=a_b, delayed_brn=a_d, steady_state=a_s,
+            shapes=pulls,
+        )  # fmt: skip
+
+    sigma = jnp.asarray(
+        [CEVNS_PRIOR] + [BACKGROUND_PRIORS[k] for k in _SCALES[1:]] + [1.0] * len(names)
+    )
+
+    def nll_data(data, sm, signal, s, theta):
+        exp = expected(sm, signal, s, theta)
+        constraint = 0.5 * jnp.sum(((theta - data["aux"]) / sigma) ** 2)  # every θ constrained
+        return jnp.sum(poisson_nll(data["counts"], exp)) + constraint
+
+    observed = {"counts": jnp.asarray(release.data), "aux": theta0}
+
+    def nll(sm, signal, s, theta):
+        return nll_data(observed, sm, signal, s, theta)
 
     @jax.jit
     def fit(sm, signal, s):
@@ -632,8 +739,9 @@ def _profile_functions(release: CENNS10Release):
         return res.nll, res.x[0] ** 2, res.x[1:]
 
     _PROFILES.clear()  # one release at a time
-    _PROFILES[key] = (release, nll, fit, best)
-    return nll, fit, best
+    constraints = (np.arange(len(theta0)), np.asarray(sigma))
+    _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)
+    return nll, fit, best, expected, nll_data, observed, constraints
 
 
 def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict[str, float]:

@@ -106,7 +106,7 @@ TEST_STATISTIC = (
     "scale (prior 1 +- 0.127), the BRN (1 +- 0.25) and NIN (1 +- 0.35) scales, the released "
     "efficiency and two quenching variations (unit Gaussian pulls, histosys code4p, on the SM "
     "and the signal) and one steady-state rate per PE bin (free, common to both windows) "
-    "profiled; 90% CL upper limit at q = 2.706 (one-sided, asymptotic)"
+    "profiled; 90% CL upper limit at q = 1.642 (one-sided: q = 0 for s_hat > s; asymptotic)"
 )
 
 
@@ -487,14 +487,18 @@ def csi2021_expected(
 
 
 def csi2021_nll(
-    release: CsI2021Release, expected: tuple[Array, Array], norms: dict[str, Array]
+    release: CsI2021Release,
+    expected: tuple[Array, Array],
+    norms: dict[str, Array],
+    data: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> Array:
-    """Binned Poisson negative log-likelihood of the C and AC counts given ``expected`` (as
-    :func:`csi2021_expected` returns), plus Gaussian constraints (1 ± :data:`BACKGROUND_PRIORS`)
-    on the background scale factors in ``norms``."""
+    """Binned Poisson negative log-likelihood of the C and AC counts (or of ``data`` = (C, AC),
+    e.g. a pseudo-experiment) given ``expected`` (as :func:`csi2021_expected` returns), plus
+    Gaussian constraints (1 ± :data:`BACKGROUND_PRIORS`) on the background scales in ``norms``."""
     c, ac = expected
-    nll = jnp.sum(poisson_nll(jnp.asarray(release.data), c))
-    nll = nll + jnp.sum(poisson_nll(jnp.asarray(release.anticoincidence), ac))
+    n_c, n_ac = (release.data, release.anticoincidence) if data is None else data
+    nll = jnp.sum(poisson_nll(jnp.asarray(n_c), c))
+    nll = nll + jnp.sum(poisson_nll(jnp.asarray(n_ac), ac))
     for name, x in norms.items():
         nll = nll + 0.5 * ((x - 1.0) / BACKGROUND_PRIORS[name]) ** 2
     return nll
@@ -526,13 +530,19 @@ def interpolate_variations(stack: ArrayLike, pulls: ArrayLike) -> Array:
 _N_PULLS = len(VARIATIONS)
 
 
-def _nll_theta(release, sm, signal, s, theta, cevns_prior: bool):
-    """nll at CEvNS scale θ0, BRN θ1, NIN θ2, response pulls θ3:6 and steady state
-    ss_ref · exp(θ6:)."""
+def _expected_theta(release, sm, signal, s, theta):
+    """(C, AC) expectation at CEvNS scale θ0, BRN θ1, NIN θ2, response pulls θ3:6 and steady
+    state ss_ref · exp(θ6:)."""
     pulls = theta[3 : 3 + _N_PULLS]
     nr = theta[0] * interpolate_variations(sm, pulls) + s * interpolate_variations(signal, pulls)
     ss = jnp.asarray(_ss_reference(release)) * jnp.exp(theta[3 + _N_PULLS :])
-    exp = csi2021_expected(release, nr, ss, brn=theta[1], nin=theta[2])
+    return csi2021_expected(release, nr, ss, brn=theta[1], nin=theta[2])
+
+
+def _nll_theta(release, sm, signal, s, theta, cevns_prior: bool):
+    """nll at the parameters of :func:`_expected_theta`."""
+    pulls = theta[3 : 3 + _N_PULLS]
+    exp = _expected_theta(release, sm, signal, s, theta)
     nll = csi2021_nll(release, exp, {"brn": theta[1], "nin": theta[2]})
     nll = nll + 0.5 * jnp.sum(pulls**2)
     if cevns_prior:
@@ -549,7 +559,8 @@ _PROFILES: dict[int, tuple] = {}
 
 def profile_functions(release: CsI2021Release):
     """The likelihood nll(sm, signal, s, θ) (CEvNS scale under its prior), the compiled profile
-    fit (sm, signal, s) -> (min_θ nll, θ̂) and global fit (sm, signal) -> (nll, ŝ, θ̂) of one
+    fit (sm, signal, s) -> (min_θ nll, θ̂), global fit (sm, signal) -> (nll, ŝ, θ̂), the
+    expectation (sm, signal, s, θ) -> (C, AC) and nll_data(data, sm, signal, s, θ) of one
     release, compiled once per release."""
     key = id(release)
     if key in _PROFILES and _PROFILES[key][0] is release:
@@ -558,8 +569,25 @@ def profile_functions(release: CsI2021Release):
 
     from .fit import minimize
 
+    n_c = 3 + _N_PULLS  # constrained: CEvNS, BRN, NIN scales and the response pulls
+    sigma = jnp.asarray([CEVNS_PRIOR, BACKGROUND_PRIORS["brn"], BACKGROUND_PRIORS["nin"]]
+                        + [1.0] * _N_PULLS)  # fmt: skip
+    observed = {
+        "counts": (jnp.asarray(release.data), jnp.asarray(release.anticoincidence)),
+        "aux": jnp.asarray([1.0, 1.0, 1.0] + [0.0] * _N_PULLS),
+    }
+
+    def expected(sm, signal, s, theta):
+        return _expected_theta(release, sm, signal, s, theta)
+
+    def nll_data(data, sm, signal, s, theta):
+        c, ac = expected(sm, signal, s, theta)
+        n_on, n_off = data["counts"]
+        nll = jnp.sum(poisson_nll(n_on, c)) + jnp.sum(poisson_nll(n_off, ac))
+        return nll + 0.5 * jnp.sum(((theta[:n_c] - data["aux"]) / sigma) ** 2)
+
     def nll(sm, signal, s, theta):
-        return _nll_theta(release, sm, signal, s, theta, True)
+        return nll_data(observed, sm, signal, s, theta)
 
     @jax.jit
     def fit(sm, signal, s):
@@ -573,8 +601,9 @@ def profile_functions(release: CsI2021Release):
         return res.nll, res.x[0] ** 2, res.x[1:]
 
     _PROFILES.clear()
-    _PROFILES[key] = (release, nll, fit, best)
-    return nll, fit, best
+    constraints = (np.arange(n_c), np.asarray(sigma))
+    _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)
+    return nll, fit, best, expected, nll_data, observed, constraints
 
 
 def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict[str, float]:
@@ -614,7 +643,7 @@ def csi2021_data_set(
 
     from .coherent import DataSet
 
-    nll, fit, best = profile_functions(release)
+    nll, fit, best, expected, nll_data, observed, constraints = profile_functions(release)
     if sm is None:
         sm = csi2021_cevns_variations(release) if systematics else csi2021_cevns(release)
     sm = jnp.asarray(sm)
@@ -636,6 +665,10 @@ def csi2021_data_set(
         fit=fit,
         best=best,
         test_statistic=TEST_STATISTIC,
+        data=observed,
+        expected=expected,
+        nll_data=nll_data,
+        constraints=constraints,
     )
 
 
