@@ -19,11 +19,17 @@ def _release_compiled_programs():
 
 _REALDATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "realdata"
 #: Notebooks that read a public data release from the shared data folder.
-_DATA_NOTEBOOKS = {"07_coherent_data.ipynb": _REALDATA / "coherent_lar_cenns10"}
+_DATA_NOTEBOOKS = {
+    "07_coherent_data.ipynb": (
+        _REALDATA / "coherent_lar_cenns10",
+        _REALDATA / "coherent_csi_2021",
+    ),
+}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        folder = _DATA_NOTEBOOKS.get(Path(str(item.fspath)).name)
-        if folder is not None and not folder.is_dir():
-            item.add_marker(pytest.mark.skip(reason=f"data release not present: {folder}"))
+        for folder in _DATA_NOTEBOOKS.get(Path(str(item.fspath)).name, ()):
+            if not folder.is_dir():
+                item.add_marker(pytest.mark.skip(reason=f"data release not present: {folder}"))
+                break

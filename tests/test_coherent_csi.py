@@ -255,8 +255,11 @@ def test_data_limit_command(tmp_path, capsys):
 
     out = tmp_path / "dl"
     args = ["data-limit", "coherent-csi", "--data", str(SHARED), "--out", str(out), "--quiet"]
-    assert cli.main([*args, "--m-min", "1", "--m-max", "30", "--n-masses", "2"]) == 0
+    assert cli.main([*args, "--m-min", "1", "--m-max", "30", "--n-masses", "2", "--pyhf"]) == 0
     meta = json.loads((out / "data-limit.json").read_text())
+    # the SM likelihood as a pyhf workspace: two channels (coincidence, anti-coincidence)
+    spec = json.loads((out / "pyhf-coherent-csi.json").read_text())
+    assert sorted(c["name"] for c in spec["channels"]) == ["csi2021_ac", "csi2021_c"]
     assert abs(meta["sm_predicted_events"] - 341) < 43
     assert abs(meta["sm_fitted_events"] - 306) < 20 and meta["flavour"] == "mu"
     assert "anti-coincidence" in meta["test_statistic"]

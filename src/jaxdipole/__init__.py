@@ -19,11 +19,13 @@ if _os.environ.get("JAXDIPOLE_X64", "1") != "0":
 from importlib import metadata as _metadata
 
 from . import coherent as coherent
+from . import coherent_csi as coherent_csi
 from . import constants as constants
 from . import decay as decay
 from . import experiment as experiment
 from . import fit as fit
 from . import flux as flux
+from . import histfactory as histfactory
 from . import kinematics as kinematics
 from . import limits as limits
 from . import matrix_elements as matrix_elements

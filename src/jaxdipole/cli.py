@@ -605,6 +605,18 @@ def _data_limit(args: argparse.Namespace) -> int:
         }
         write_text(out / "data-limit.json", json.dumps(meta, indent=1) + "\n")
         files.append("data-limit.json")
+    if args.pyhf:
+        from . import histfactory
+
+        for d in sets:
+            build = (
+                histfactory.cenns10_workspace
+                if d.name == "coherent-lar"
+                else histfactory.csi2021_workspace
+            )
+            name = f"pyhf-{d.name}.json"
+            histfactory.write_workspace(build(d.release, np.asarray(d.sm)), out / name)
+            files.append(name)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -852,6 +864,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="pseudo-experiments for the coverage of each data set's limit at three masses "
         "(default: 0, none)",
+    )
+    dl.add_argument(
+        "--pyhf",
+        action="store_true",
+        help="also write each data set's SM likelihood as a pyhf JSON workspace "
+        "(pyhf-<data set>.json; add your signal sample to reuse it)",
     )
     dl.add_argument("--quiet", action="store_true", help="no progress output")
     dl.set_defaults(func=_data_limit)
