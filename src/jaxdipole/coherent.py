@@ -203,6 +203,25 @@ N_PANELS, N_NODES_RECOIL = 4, 32
 RECOIL_MIN = 1.0 * u.keV
 
 
+def recoil_nodes(comp, target, m_N, x, w, recoil_min, n_panels=N_PANELS):
+    """Quadrature nodes T [GeV] and weights W [GeV] in ln E_nr over the recoils that the flux
+    component ``comp`` reaches at its largest energy on any isotope of ``target`` (N of mass
+    ``m_N``), above ``recoil_min``, split at every isotope's kinematic ends (the line's spectrum
+    stops there; the Michel ones have kinks) into ``n_panels`` panels of the Gauss–Legendre rule
+    (x, w) on [0, 1]. Also returns the largest recoil reached."""
+    e_top = comp.energy_max()
+    ends = jnp.stack([jnp.stack(recoil_range(e_top, m_N, n.mass)) for n in target.nuclei])
+    lo = jnp.maximum(jnp.min(ends), recoil_min)
+    hi = jnp.maximum(jnp.max(ends), lo)
+    pts = jnp.sort(jnp.concatenate([jnp.stack([lo, hi]), jnp.clip(ends.ravel(), lo, hi)]))
+    la = jnp.log(pts[:-1])[:, None, None]
+    L = (jnp.log(pts[1:]) - jnp.log(pts[:-1]))[:, None, None] / n_panels
+    k = jnp.arange(n_panels)[None, :, None]
+    T = jnp.exp(la + L * (k + x)).ravel()
+    W = jnp.broadcast_to(w * L, (pts.shape[0] - 1, n_panels, x.shape[0])).ravel() * T
+    return T, W, hi
+
+
 def _response(release, flux, spectrum, m_N, n_nodes):
     """Σ_c f_c(t_j) ∫ dE_nr dN_c/dE_nr ε(E_ee) P(E_rec ∈ bin i | E_ee), shape (12, 10).
 
@@ -226,18 +245,7 @@ def _response(release, flux, spectrum, m_N, n_nodes):
             flux=comp,
             recoil_threshold=0.0,
         )
-        # recoils reachable by the component's largest energy, split at every isotope's
-        # kinematic ends (the line's spectrum stops there; the Michel ones have kinks)
-        e_top = comp.energy_max()
-        ends = jnp.stack([jnp.stack(recoil_range(e_top, m_N, n.mass)) for n in target.nuclei])
-        lo = jnp.maximum(jnp.min(ends), RECOIL_MIN)
-        hi = jnp.maximum(jnp.max(ends), lo)
-        pts = jnp.sort(jnp.concatenate([jnp.stack([lo, hi]), jnp.clip(ends.ravel(), lo, hi)]))
-        la = jnp.log(pts[:-1])[:, None, None]
-        L = (jnp.log(pts[1:]) - jnp.log(pts[:-1]))[:, None, None] / N_PANELS
-        k = jnp.arange(N_PANELS)[None, :, None]
-        T = jnp.exp(la + L * (k + x)).ravel()
-        W = jnp.broadcast_to(w * L, (pts.shape[0] - 1, N_PANELS, n_nodes)).ravel() * T
+        T, W, _ = recoil_nodes(comp, target, m_N, x, w, RECOIL_MIN)
         t_kev = T / u.keV
         e_ee = (p["qf_a"] + p["qf_b_per_kevnr"] * t_kev) * t_kev  # [keVee]
         eff = jnp.interp(e_ee, release.efficiency_kevee, release.efficiency, left=0.0)

@@ -35,7 +35,6 @@ from jax.typing import ArrayLike
 from . import units as u
 from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
-from .kinematics import recoil_range
 from .model import DipoleModel
 from .nuclei import material
 from .rates import cevns_recoil_spectrum, recoil_spectrum
@@ -327,6 +326,8 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
     """
     import jax
 
+    from .coherent import recoil_nodes
+
     p = release.params
     exposure = u.year
     flux = csi2021_flux(release, exposure) if flux is None else flux
@@ -335,16 +336,7 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
     times = _time_weights(release, flux)
     nodes = []
     for comp in flux.components():
-        e_top = comp.energy_max()
-        ends = jnp.stack([jnp.stack(recoil_range(e_top, m_N, n.mass)) for n in target.nuclei])
-        lo = jnp.maximum(jnp.min(ends), RECOIL_MIN)
-        hi = jnp.maximum(jnp.max(ends), lo)
-        pts = jnp.sort(jnp.concatenate([jnp.stack([lo, hi]), jnp.clip(ends.ravel(), lo, hi)]))
-        la = jnp.log(pts[:-1])[:, None, None]
-        L = (jnp.log(pts[1:]) - jnp.log(pts[:-1]))[:, None, None] / N_PANELS
-        k = jnp.arange(N_PANELS)[None, :, None]
-        T = jnp.exp(la + L * (k + x)).ravel()
-        W = jnp.broadcast_to(w * L, (pts.shape[0] - 1, N_PANELS, n_nodes)).ravel() * T
+        T, W, hi = recoil_nodes(comp, target, m_N, x, w, RECOIL_MIN, N_PANELS)
         nodes.append((comp, T, W, hi))
     top = jnp.maximum(jnp.max(jnp.stack([n[3] for n in nodes])), 2.0 * RECOIL_MIN)
     ln_grid = jnp.linspace(jnp.log(RECOIL_MIN), jnp.log(top), N_TABLE)
