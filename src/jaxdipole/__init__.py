@@ -38,9 +38,11 @@ from . import radiative as radiative
 from . import rates as rates
 from . import reach as reach
 from . import sensitivity as sensitivity
+from . import solar as solar
 from . import spallation as spallation
 from . import stats as stats
 from . import units as units
+from . import xenonnt as xenonnt
 from .cevns import cevns_dsigma_dER as cevns_dsigma_dER
 from .cevns import cevns_sigma as cevns_sigma
 from .cevns import weak_charge as weak_charge
@@ -89,6 +91,7 @@ from .rates import recoil_spectrum as recoil_spectrum
 from .scan import scan as scan
 from .sensitivity import primakoff_reach as primakoff_reach
 from .sensitivity import radiative_reach as radiative_reach
+from .solar import SolarFlux as SolarFlux
 from .spallation import MichelFlux as MichelFlux
 from .spallation import SpallationFlux as SpallationFlux
 

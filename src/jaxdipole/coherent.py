@@ -56,6 +56,7 @@ __all__ = [
     "toy_coverage",
     "MU_REF",
     "mu_limits",
+    "coupling_pattern",
     "Q_CRIT_90",
 ]
 
@@ -425,7 +426,8 @@ class DataSet:
     Gaussian constraints (global observables), aligned with ``constraints[0]``};
     ``expected(sm, signal, s, theta)`` (the expected counts, the same pytree as
     data["counts"]); ``nll_data(data, sm, signal, s, theta)``; ``constraints`` = (indices into
-    θ, widths) of the constrained parameters.
+    θ, widths) of the constrained parameters; ``flavours``: the neutrino flavours of its
+    source (0 e, 1 μ, 2 τ).
     """
 
     name: str
@@ -441,6 +443,7 @@ class DataSet:
     expected: Callable[[Array, Array, ArrayLike, Array], object]
     nll_data: Callable[[dict, Array, Array, ArrayLike, Array], Array]
     constraints: tuple[np.ndarray, np.ndarray]
+    flavours: tuple[int, ...] = (0, 1)
 
     def profile(self, sm: Array, signal: Array, s: ArrayLike) -> Array:
         """The profile negative log-likelihood min_θ nll(sm, signal, s, θ)."""
@@ -625,28 +628,43 @@ def toy_coverage(
 MU_REF = 1e-9 * u.mu_B
 
 
+def coupling_pattern(flavour: int | str) -> np.ndarray:
+    """The moments (μ_e, μ_μ, μ_τ) [GeV^-1] of a signal template: :data:`MU_REF` in
+    ``flavour`` (0, 1, 2) or in all three (``"all"``)."""
+    if flavour == "all":
+        return np.full(3, MU_REF)
+    pattern = np.zeros(3)
+    pattern[flavour] = MU_REF
+    return pattern
+
+
 def mu_limits(
     data_sets: Sequence[DataSet],
     m_N: ArrayLike,
     *,
-    flavour: int = 1,
+    flavour: int | str = 1,
     progress: bool = False,
     q_crit: float = Q_CRIT_90,
 ) -> np.ndarray:
     """90 % CL upper limits on μ_flavour [GeV^-1] at the N masses ``m_N`` [GeV] from one data
     set or the combination of several (:func:`signal_limit` of the Primakoff counts ∝ μ², the
-    other moments 0); ``inf`` where no N is produced. ``flavour`` 1 (μ_μ: prompt ν_μ and
-    delayed ν̄_μ) or 0 (μ_e: delayed ν_e)."""
-    if flavour not in (0, 1):
-        raise ValueError(f"flavour must be 0 (e) or 1 (mu) at a stopped-pion source, got {flavour}")
+    other moments 0); ``inf`` where no N is produced. ``flavour``: 0 (μ_e), 1 (μ_μ), 2 (μ_τ)
+    or ``"all"`` (a flavour-universal μ, all three equal). A data set whose source has no
+    neutrinos of that flavour (e.g. ν_τ at a stopped-pion source) gives no signal and drops
+    out of a combination (ValueError if no data set has any)."""
+    if flavour not in (0, 1, 2, "all"):
+        raise ValueError(f"flavour must be 0 (e), 1 (mu), 2 (tau) or 'all', got {flavour!r}")
+    seen = {f for d in data_sets for f in d.flavours}
+    if flavour != "all" and data_sets and flavour not in seen:
+        names = ", ".join(d.name for d in data_sets)
+        raise ValueError(f"flavour {flavour}: no neutrinos of that flavour in {names}")
     masses = np.atleast_1d(np.asarray(m_N, dtype=float))
     if masses.ndim != 1 or np.any(~np.isfinite(masses)) or np.any(masses <= 0):
         raise ValueError("m_N must be a 1-D array of finite, positive masses [GeV]")
     if not data_sets:
         raise ValueError("data_sets must hold at least one data set")
     mu_ref = MU_REF
-    pattern = np.zeros(3)
-    pattern[flavour] = mu_ref
+    pattern = coupling_pattern(flavour)
     bar = None
     if progress:
         from .scan import _Bar
