@@ -24,6 +24,11 @@ _DATA_NOTEBOOKS = {
         _REALDATA / "coherent_lar_cenns10",
         _REALDATA / "coherent_csi_2021",
     ),
+    "08_xenonnt_solar.ipynb": (
+        _REALDATA / "xenonnt_b8_cevns",
+        _REALDATA / "coherent_lar_cenns10",
+        _REALDATA / "coherent_csi_2021",
+    ),
 }
 
 
