@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import operator
 import sys
-import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -32,7 +31,6 @@ _AUTO_CHUNKS = 20  # chunks when a progress report is requested and chunk_size i
 #: a 10⁶-point grid of reactor event rates then peaks at 0.5 GB instead of 2.9 GB and runs
 #: 1.7× faster on a 2-core CPU (benchmarks/README.md).
 AUTO_BATCH = 1 << 16
-_BAR_WIDTH = 25
 _ARRAY_TYPES = (jax.Array, np.ndarray, np.generic, bool, int, float, complex)
 
 
@@ -102,48 +100,22 @@ def _check_axes(axes, product: bool) -> tuple[tuple[str, ...] | None, list[np.nd
     return names, arrays
 
 
-def _fmt_time(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 class _Bar:
-    """Plain text progress bar on stderr: desc, percent, bar, done/total, elapsed < ETA."""
+    """Progress bar on stderr (tqdm; a widget in notebooks): desc, percent, done/total,
+    elapsed < remaining. ``update`` takes the number done so far."""
 
     def __init__(self, desc: str, total: int):
-        self.desc, self.total = desc, total
-        self.t0 = time.perf_counter()
-        self.first: tuple[float, int] | None = None  # (time, done) after the first chunk
-        self.update(0)
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, desc=desc, file=sys.stderr, mininterval=0, miniters=1)
+        self._done = 0
 
     def update(self, done: int) -> None:
-        now = time.perf_counter()
-        elapsed = now - self.t0
-        if done and self.first is None:
-            self.first = (now, done)
-        eta = "?"
-        if self.first is not None and done >= self.total:
-            eta = _fmt_time(0.0)
-        elif self.first is not None and done > self.first[1]:
-            # rate after the first chunk, which includes the compilation
-            rate = (done - self.first[1]) / max(now - self.first[0], 1e-9)
-            eta = _fmt_time((self.total - done) / rate)
-        elif done:
-            eta = _fmt_time(elapsed / done * (self.total - done))
-        frac = done / self.total
-        fill = int(round(frac * _BAR_WIDTH))
-        bar = "#" * fill + "-" * (_BAR_WIDTH - fill)
-        sys.stderr.write(
-            f"\r{self.desc}: {100 * frac:3.0f}% |{bar}| {done}/{self.total} "
-            f"[{_fmt_time(elapsed)}<{eta}]"
-        )
-        sys.stderr.flush()
+        self._bar.update(done - self._done)
+        self._done = done
 
     def close(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        self._bar.close()
 
 
 # fn -> list of (key, values fn reads, compiled runner); see _cached_runner
