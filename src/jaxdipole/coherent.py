@@ -57,6 +57,8 @@ __all__ = [
     "MU_REF",
     "mu_limits",
     "coupling_pattern",
+    "make_data_set",
+    "profile_fits",
     "Q_CRIT_90",
 ]
 
@@ -688,29 +690,75 @@ def mu_limits(
 def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) -> DataSet:
     """The CENNS-10 release as a :class:`DataSet` (SM prediction :func:`cenns10_cevns` unless
     ``sm`` is given)."""
+    return make_data_set(
+        "coherent-lar",
+        "CENNS-10 (LAr)",
+        release,
+        jnp.asarray(cenns10_cevns(release) if sm is None else sm),
+        lambda model: cenns10_primakoff(model, release),
+        _profile_functions(release),
+        TEST_STATISTIC,
+    )
+
+
+def profile_fits(nll: Callable, theta0: Array) -> tuple[Callable, Callable]:
+    """The compiled fits of a likelihood ``nll(sm, signal, s, θ)`` started at ``theta0``:
+    ``fit(sm, signal, s)`` -> (min_θ nll, θ̂) and ``best(sm, signal)`` -> (min nll, ŝ, θ̂) over
+    s = x² ≥ 0 and θ."""
     import jax
 
-    nll, fit, best, expected, nll_data, observed, constraints = _profile_functions(release)
-    sm = jnp.asarray(cenns10_cevns(release) if sm is None else sm)
+    from .fit import minimize
+
+    @jax.jit
+    def fit(sm, signal, s):
+        res = minimize(lambda th: nll(sm, signal, s, th), theta0)
+        return res.nll, res.x
+
+    @jax.jit
+    def best(sm, signal):
+        x0 = jnp.concatenate([jnp.array([0.1]), theta0])
+        res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
+        return res.nll, res.x[0] ** 2, res.x[1:]
+
+    return fit, best
+
+
+def make_data_set(
+    name: str,
+    label: str,
+    release: object,
+    sm: Array,
+    primakoff: Callable[[DipoleModel], Array],
+    likelihood: tuple,
+    test_statistic: str,
+    flavours: tuple[int, ...] = (0, 1),
+) -> DataSet:
+    """A :class:`DataSet` from the SM prediction ``sm``, the signal ``primakoff(model)`` (compiled
+    once, called with (m_N, mu)) and ``likelihood`` = (nll, fit, best, expected, nll_data,
+    observed data, constraints) of a release."""
+    import jax
+
+    nll, fit, best, expected, nll_data, observed, constraints = likelihood
 
     @jax.jit
     def signal(m_N, mu):
-        return cenns10_primakoff(DipoleModel(m_N, mu), release)
+        return primakoff(DipoleModel(m_N, mu))
 
     return DataSet(
-        name="coherent-lar",
-        label="CENNS-10 (LAr)",
+        name=name,
+        label=label,
         release=release,
         sm=sm,
         signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
         nll=nll,
         fit=fit,
         best=best,
-        test_statistic=TEST_STATISTIC,
+        test_statistic=test_statistic,
         data=observed,
         expected=expected,
         nll_data=nll_data,
         constraints=constraints,
+        flavours=flavours,
     )
 
 
@@ -724,9 +772,6 @@ def _profile_functions(release: CENNS10Release):
     key = id(release)
     if key in _PROFILES and _PROFILES[key][0] is release:
         return _PROFILES[key][1:]
-    import jax
-
-    from .fit import minimize
 
     names = sorted(release.shape_systematics)
     theta0 = jnp.concatenate([jnp.ones(4), jnp.zeros(len(names))])
@@ -753,17 +798,7 @@ def _profile_functions(release: CENNS10Release):
     def nll(sm, signal, s, theta):
         return nll_data(observed, sm, signal, s, theta)
 
-    @jax.jit
-    def fit(sm, signal, s):
-        res = minimize(lambda th: nll(sm, signal, s, th), theta0)
-        return res.nll, res.x
-
-    @jax.jit
-    def best(sm, signal):
-        x0 = jnp.concatenate([jnp.array([0.1]), theta0])
-        res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
-        return res.nll, res.x[0] ** 2, res.x[1:]
-
+    fit, best = profile_fits(nll, theta0)
     _PROFILES.clear()  # one release at a time
     constraints = (np.arange(len(theta0)), np.asarray(sigma))
     _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)

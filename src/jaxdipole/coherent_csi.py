@@ -557,9 +557,7 @@ def profile_functions(release: CsI2021Release):
     key = id(release)
     if key in _PROFILES and _PROFILES[key][0] is release:
         return _PROFILES[key][1:]
-    import jax
-
-    from .fit import minimize
+    from .coherent import profile_fits
 
     n_c = 3 + _N_PULLS  # constrained: CEvNS, BRN, NIN scales and the response pulls
     sigma = jnp.asarray([CEVNS_PRIOR, BACKGROUND_PRIORS["brn"], BACKGROUND_PRIORS["nin"]]
@@ -581,17 +579,7 @@ def profile_functions(release: CsI2021Release):
     def nll(sm, signal, s, theta):
         return nll_data(observed, sm, signal, s, theta)
 
-    @jax.jit
-    def fit(sm, signal, s):
-        res = minimize(lambda th: nll(sm, signal, s, th), _theta0(release))
-        return res.nll, res.x
-
-    @jax.jit
-    def best(sm, signal):
-        x0 = jnp.concatenate([jnp.array([0.1]), _theta0(release)])
-        res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
-        return res.nll, res.x[0] ** 2, res.x[1:]
-
+    fit, best = profile_fits(nll, _theta0(release))
     _PROFILES.clear()
     constraints = (np.arange(n_c), np.asarray(sigma))
     _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)
@@ -631,36 +619,24 @@ def csi2021_data_set(
     its SM prediction and signals carry the response variations (:data:`VARIATIONS`, profiled
     as unit-Gaussian pulls), otherwise the nominal response alone. ``sm`` replaces the SM
     prediction (shape (n_pe, n_t), or (7, n_pe, n_t) with the variations)."""
-    import jax
+    from .coherent import make_data_set
 
-    from .coherent import DataSet
-
-    nll, fit, best, expected, nll_data, observed, constraints = profile_functions(release)
     if sm is None:
         sm = csi2021_cevns_variations(release) if systematics else csi2021_cevns(release)
-    sm = jnp.asarray(sm)
 
-    @jax.jit
-    def signal(m_N, mu):
-        model = DipoleModel(m_N, mu)
+    def primakoff(model):
         if systematics:
             return csi2021_primakoff_variations(model, release)
         return csi2021_primakoff(model, release)
 
-    return DataSet(
-        name="coherent-csi",
-        label="CsI[Na] 2021",
-        release=release,
-        sm=sm,
-        signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
-        nll=nll,
-        fit=fit,
-        best=best,
-        test_statistic=TEST_STATISTIC,
-        data=observed,
-        expected=expected,
-        nll_data=nll_data,
-        constraints=constraints,
+    return make_data_set(
+        "coherent-csi",
+        "CsI[Na] 2021",
+        release,
+        jnp.asarray(sm),
+        primakoff,
+        profile_functions(release),
+        TEST_STATISTIC,
     )
 
 

@@ -33,7 +33,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -547,7 +546,7 @@ def profile_functions(release: XenonntRelease, b8_prior: float):
     key = (id(release), float(b8_prior))
     if key in _PROFILES and _PROFILES[key][0] is release:
         return _PROFILES[key][1:]
-    from .fit import minimize
+    from .coherent import profile_fits
 
     theta0 = _theta0(release)
     idx, width = _widths(release, b8_prior)
@@ -565,17 +564,7 @@ def profile_functions(release: XenonntRelease, b8_prior: float):
     def nll(sm, signal, s, theta):
         return nll_data(observed, sm, signal, s, theta)
 
-    @jax.jit
-    def fit(sm, signal, s):
-        res = minimize(lambda th: nll(sm, signal, s, th), theta0)
-        return res.nll, res.x
-
-    @jax.jit
-    def best(sm, signal):
-        x0 = jnp.concatenate([jnp.array([0.1]), theta0])
-        res = minimize(lambda x: nll(sm, signal, x[0] ** 2, x[1:]), x0)
-        return res.nll, res.x[0] ** 2, res.x[1:]
-
+    fit, best = profile_fits(nll, theta0)
     out = (nll, fit, best, expected, nll_data, observed, (idx, width))
     _PROFILES.clear()
     _PROFILES[key] = (release, *out)
@@ -587,35 +576,20 @@ def xenonnt_data_set(release: XenonntRelease, *, flux=None, b8: str = "sno", sm=
     and signals from ``flux`` (default ``SolarFlux.standard(b8=b8)``), the ⁸B flux scale under
     the relative uncertainty of the normalisation ``b8``
     (:data:`~jaxdipole.solar.B8_NORMALISATIONS`)."""
-    from .coherent import DataSet
+    from .coherent import make_data_set
     from .solar import B8_NORMALISATIONS, SolarFlux
 
     if b8 not in B8_NORMALISATIONS:
         raise ValueError(f"b8 must be one of {sorted(B8_NORMALISATIONS)}, got {b8!r}")
     flux = SolarFlux.standard(b8=b8) if flux is None else flux
-    nll, fit, best, expected, nll_data, observed, constraints = profile_functions(
-        release, B8_NORMALISATIONS[b8][1]
-    )
-    sm = jnp.asarray(xenonnt_cevns(release, flux) if sm is None else sm)
-
-    @jax.jit
-    def signal(m_N, mu):
-        return xenonnt_primakoff(DipoleModel(m_N, mu), release, flux)
-
-    return DataSet(
-        name="xenonnt-b8",
-        label="XENONnT ⁸B (SR0-SR2)",
-        release=release,
-        sm=sm,
-        signal=lambda m_N, mu: signal(jnp.asarray(m_N, dtype=float), jnp.asarray(mu, dtype=float)),
-        nll=nll,
-        fit=fit,
-        best=best,
-        test_statistic=TEST_STATISTIC,
-        data=observed,
-        expected=expected,
-        nll_data=nll_data,
-        constraints=constraints,
+    return make_data_set(
+        "xenonnt-b8",
+        "XENONnT ⁸B (SR0-SR2)",
+        release,
+        jnp.asarray(xenonnt_cevns(release, flux) if sm is None else sm),
+        lambda model: xenonnt_primakoff(model, release, flux),
+        profile_functions(release, B8_NORMALISATIONS[b8][1]),
+        TEST_STATISTIC,
         flavours=(0, 1, 2),
     )
 
