@@ -411,7 +411,8 @@ def test_array_inputs_jit_and_cond_branch():
     for i in range(3):
         for j in range(4):
             one = float(primakoff_sigma(model(m), nuc, E[i, j], recoil_threshold=thr[j]))
-            assert got[i, j] == pytest.approx(one, rel=1e-14, abs=0.0)
+            # the array call sums the series terms in another order than the scalar call
+            assert got[i, j] == pytest.approx(one, rel=5e-14, abs=0.0)
             if i == j:  # also jitted scalar calls
                 assert float(_sigma(m, nuc, E[i, j], thr[j])) == pytest.approx(one, rel=1e-13)
     assert np.all(got[:, :3] > 0) and got[0, 3] == 0.0  # 100 keV above E_R_max at 20 MeV

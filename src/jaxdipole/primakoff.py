@@ -215,25 +215,32 @@ def _series_coefficients(nuc: Nucleus, form_factor) -> tuple[Array, Array]:
 def _moments_impl(tl, th, dt, f):
     """(J_−2, J_−1, J_0, J_1), J_k = ∫_{τ_l}^{τ_h} τ^k Σ_n f_n τ^n dτ, with Δτ = τ_h − τ_l given.
 
-    Polynomial parts as Δτ Σ_p f_{p+j} u_p/(p+1), u_p = (τ_h^{p+1} − τ_l^{p+1})/Δτ by the
-    positive-term recurrence u_p = τ_h u_{p−1} + τ_l^p; τ^{-2}, τ^{-1} terms exactly.
+    Polynomial parts as Δτ Σ_p f_{p+j} u_p/(p+1) with u_p = (τ_h^{p+1} − τ_l^{p+1})/Δτ
+    = τ_h^p Σ_{i<=p} (τ_l/τ_h)^i (positive terms: no cancellation in narrow windows), all p at
+    once (cumulative products and sums along a trailing axis, one matrix product with the
+    coefficients: a small program whatever the number of terms); τ^{-2}, τ^{-1} terms exactly.
     """
     n = f.shape[0]
-    S = {j: f[j] if 0 <= j < n else jnp.zeros_like(f[0]) for j in (2, 1, 0, -1)}  # p = 0
-    S = {j: v * jnp.ones_like(th) for j, v in S.items()}
-    u = jnp.ones_like(th)
-    tl_p = jnp.ones_like(tl)
-    for p in range(1, n + 1):
-        tl_p = tl_p * tl
-        u = th * u + tl_p
-        for j in (2, 1, 0, -1):
-            if 0 <= p + j < n:
-                S[j] = S[j] + (f[p + j] / (p + 1.0)) * u
+    dtype = jnp.result_type(tl, th, f)
+    tl, th = jnp.asarray(tl, dtype), jnp.asarray(th, dtype)
+    ones = jnp.ones(jnp.shape(th) + (1,), dtype)
+    reps = jnp.ones((n,), dtype)
+    th_p = jnp.cumprod(jnp.concatenate([ones, th[..., None] * reps], axis=-1), axis=-1)
+    r_p = jnp.cumprod(jnp.concatenate([ones, (tl / th)[..., None] * reps], axis=-1), axis=-1)
+    u = th_p * jnp.cumsum(r_p, axis=-1)  # u_p, p = 0..n, shape (..., n + 1)
+    # coefficient matrix C[p, j] = f_{p+j}/(p+1) for j = 2, 1, 0, −1 (0 outside the series)
+    p = np.arange(n + 1)
+    cols = []
+    for j in (2, 1, 0, -1):
+        idx = p + j
+        ok = (idx >= 0) & (idx < n)
+        cols.append(jnp.where(ok, f[np.clip(idx, 0, n - 1)], 0.0) / (p + 1.0))
+    S = u @ jnp.stack(cols, axis=-1).astype(dtype)  # (..., 4)
     f1 = f[1] if n > 1 else jnp.zeros_like(f[0])
     log_term = jnp.log1p(dt / tl)
-    j_m2 = f[0] * dt / (tl * th) + f1 * log_term + dt * S[2]
-    j_m1 = f[0] * log_term + dt * S[1]
-    return j_m2, j_m1, dt * S[0], dt * S[-1]
+    j_m2 = f[0] * dt / (tl * th) + f1 * log_term + dt * S[..., 0]
+    j_m1 = f[0] * log_term + dt * S[..., 1]
+    return j_m2, j_m1, dt * S[..., 2], dt * S[..., 3]
 
 
 @jax.custom_jvp
