@@ -8,6 +8,7 @@ raises a ``ValueError`` that names the argument and the accepted range.
 from __future__ import annotations
 
 import jax
+import jax.core
 import numpy as np
 
 

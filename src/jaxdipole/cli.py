@@ -314,7 +314,9 @@ def write_outputs(
 
     standard = [k for k in curves if len(valid_assumptions(k)) == 3]
     other = [k for k in curves if k not in standard]
-    figures = [("reach.png", standard, None, "")]
+    figures: list[tuple[str, list[str], tuple[str, ...] | None, str]] = [
+        ("reach.png", standard, None, "")
+    ]
     if other:
         note = "\nN decaying through another coupling: dotted limits assume N -> nu gamma"
         keys = [k for k in ("primakoff",) if k in curves] + other

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import jax.numpy as jnp
 import numpy as np
@@ -190,7 +191,7 @@ def cenns10_flux(release: CENNS10Release, exposure: float = u.year, **kw) -> Spa
     [GeV^-1] (rates scale as flux × exposure, so its value drops out), distance, ν per flavour
     per proton and proton-pulse timing. Keywords override the ``SpallationFlux`` arguments."""
     p = release.params
-    args = {
+    args: dict[str, Any] = {
         "proton_rate": p["pot"] / exposure,
         "distance": p["distance_m"] * u.m,
         "nu_per_flavour": p["nu_per_flavour"],
@@ -312,10 +313,11 @@ def f90_shape(release: CENNS10Release) -> np.ndarray:
     return out
 
 
-def _histosys(alpha: Array, up: Array, down: Array) -> Array:
+def _histosys(alpha: ArrayLike, up: Array | np.ndarray, down: Array | np.ndarray) -> Array:
     """HistFactory shape interpolation, pyhf's ``code4p``: α·up above +1σ, −α·down below −1σ
     (``up`` = +1σ − nominal, ``down`` = nominal − (−1σ)) and in between the 6th-order
     polynomial that joins them with continuous first and second derivatives (no kink at 0)."""
+    alpha = cast(Array, alpha)  # a real pull (ArrayLike also admits complex)
     s_, a_ = 0.5 * (up + down), 0.0625 * (up - down)
     inner = alpha * (s_ + alpha * a_ * (15.0 + alpha**2 * (3.0 * alpha**2 - 10.0)))
     return jnp.where(alpha > 1.0, alpha * up, jnp.where(alpha < -1.0, alpha * down, inner))
@@ -636,7 +638,7 @@ def coupling_pattern(flavour: int | str) -> np.ndarray:
     if flavour == "all":
         return np.full(3, MU_REF)
     pattern = np.zeros(3)
-    pattern[flavour] = MU_REF
+    pattern[cast(int, flavour)] = MU_REF
     return pattern
 
 
@@ -805,7 +807,7 @@ def _profile_functions(release: CENNS10Release):
     return nll, fit, best, expected, nll_data, observed, constraints
 
 
-def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict[str, float]:
+def cenns10_sm_fit(release: CENNS10Release, sm: ArrayLike | None = None) -> dict[str, Any]:
     """The Standard-Model CEvNS count predicted and fitted to the CENNS-10 data.
 
     ``sm``: nuclear-recoil counts per (energy, time) bin, shape (12, 10) (default: jaxdipole's

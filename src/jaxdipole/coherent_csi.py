@@ -23,8 +23,10 @@ BRN and NIN normalisations under Gaussian priors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -251,7 +253,7 @@ def csi2021_flux(release: CsI2021Release, exposure: float = u.year, **kw) -> Spa
     0.0848 ν per flavour per proton and the fitted pulse timing. Keywords override the
     ``SpallationFlux`` arguments."""
     p = release.params
-    args = {
+    args: dict[str, Any] = {
         "proton_rate": p["pot"] / exposure,
         "distance": p["distance_m"] * u.m,
         "nu_per_flavour": p["nu_per_flavour"],
@@ -503,7 +505,7 @@ def _ss_reference(release: CsI2021Release) -> np.ndarray:
     return np.maximum(release.anticoincidence.sum(1), 0.5)
 
 
-def interpolate_variations(stack: ArrayLike, pulls: ArrayLike) -> Array:
+def interpolate_variations(stack: ArrayLike, pulls: Array | np.ndarray | Sequence[float]) -> Array:
     """Counts at response pulls α (σ, one per entry of :data:`VARIATIONS`) from a stack
     (nominal, +1σ, −1σ per variation) as :func:`csi2021_cevns_variations` returns: nominal +
     Σ_k histosys(α_k) (HistFactory shape interpolation, pyhf ``code4p``). A 2-D ``stack`` is
@@ -586,7 +588,7 @@ def profile_functions(release: CsI2021Release):
     return nll, fit, best, expected, nll_data, observed, constraints
 
 
-def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict[str, float]:
+def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict[str, Any]:
     """The Standard-Model CEvNS count predicted and fitted to the CsI 2021 data.
 
     ``sm``: nuclear-recoil counts per (PE, time) bin, or their response variations (default

@@ -262,9 +262,10 @@ class Experiment(eqx.Module):
             ("photon_cos_min", "photon_cos_max"),
         )
         for lo, hi in pairs:
-            if v[lo] is not None and v[hi] is not None and not float(v[lo]) < float(v[hi]):
+            x_lo, x_hi = v[lo], v[hi]
+            if x_lo is not None and x_hi is not None and not float(x_lo) < float(x_hi):
                 raise ValueError(
-                    f"Experiment: need {lo} < {hi}, got {float(v[lo])!r} >= {float(v[hi])!r}"
+                    f"Experiment: need {lo} < {hi}, got {float(x_lo)!r} >= {float(x_hi)!r}"
                 )
         b, rmax = v["background"], v["recoil_max"]
         if b is not None and rmax is not None and b > 0 and not math.isfinite(rmax):

@@ -37,8 +37,8 @@ Sources
 import abc
 import functools
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import equinox as eqx
 import jax
@@ -122,10 +122,11 @@ def low_energy_extension(e_match: float = E_MATCH) -> tuple[np.ndarray, np.ndarr
             if abs(f) < 1e-13:
                 break
         out.append((l0, b, c))
-    return tuple(np.array(v) for v in zip(*out, strict=True))
+    arrays = tuple(np.array(v) for v in zip(*out, strict=True))
+    return cast(tuple[np.ndarray, np.ndarray, np.ndarray], arrays)  # (log S_m, b, c)
 
 
-def _as_float(x: ArrayLike) -> Array:
+def _as_float(x: ArrayLike | Sequence[float]) -> Array:
     """Dynamic physical number as an inexact JAX array (keeps an inexact input dtype)."""
     x = jnp.asarray(x)
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(float)
@@ -470,8 +471,8 @@ class ReactorFlux(Flux):
         thermal_power: ArrayLike,
         distance: ArrayLike,
         spectrum: str = "huber-mueller",
-        fission_fractions: ArrayLike = DEFAULT_FISSION_FRACTIONS,
-        energies_per_fission: ArrayLike = KOPEIKIN_ENERGIES_PER_FISSION,
+        fission_fractions: ArrayLike | Sequence[float] = DEFAULT_FISSION_FRACTIONS,
+        energies_per_fission: ArrayLike | Sequence[float] = KOPEIKIN_ENERGIES_PER_FISSION,
         e_max: ArrayLike = 10.0 * u.MeV,
         fissions_per_energy: ArrayLike | None = None,
         e_match: float = E_MATCH,

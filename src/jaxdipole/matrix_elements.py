@@ -100,7 +100,7 @@ def _photon_vertices(q):
 
 def dirac_bar(A: ArrayLike) -> Array:
     """Ā = γ⁰ A† γ⁰ (over the last two axes)."""
-    g0 = np.diag(GAMMA[0]).real
+    g0 = np.real(np.diag(GAMMA[0]))
     return jnp.conj(jnp.swapaxes(jnp.asarray(A), -1, -2)) * np.outer(g0, g0)
 
 

@@ -12,6 +12,8 @@ coefficient without the 1/2 and call it d (Magill et al. 2018): mu = 2 d.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import equinox as eqx
 import jax.numpy as jnp
 from jax import Array
@@ -58,7 +60,7 @@ class DipoleModel(eqx.Module):
     def __init__(
         self,
         m_N: ArrayLike,
-        mu: ArrayLike = (0.0, 0.0, 0.0),
+        mu: ArrayLike | Sequence[ArrayLike] = (0.0, 0.0, 0.0),
         nature: str = "dirac",
         m_N_prime: ArrayLike = 0.0,
         mu_prime: ArrayLike = 0.0,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import cast
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -205,7 +206,8 @@ MATERIAL_NAMES: tuple[str, ...] = (*_FORMULA, *_MATERIAL_ALIAS, *("nat" + k for 
 
 
 def _isotope(key: str) -> Nucleus:
-    sym, A = re.fullmatch(r"([A-Za-z]+)(\d+)", key).groups()
+    match = cast(re.Match[str], re.fullmatch(r"([A-Za-z]+)(\d+)", key))  # keys are "Sym123"
+    sym, A = match.groups()
     return Nucleus.from_atomic_mass(key, _Z[sym], int(A), _ATOMIC_MASS_U[key])
 
 

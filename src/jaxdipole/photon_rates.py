@@ -847,8 +847,10 @@ def _photon_map_legendre(model, exp, e_edges, cos_edges, channels, L, form_facto
 
                 per = jax.vmap(per_species)(stacked)
                 per = tuple(None if v is None else jnp.tensordot(counts, v, axes=1) for v in per)
+                # per[i] is None exactly where tot[i] is (the same moments each component)
                 tot = per if tot is None else tuple(
-                    None if u is None else u + v for u, v in zip(tot, per, strict=True)
+                    None if u is None else u + v  # pyright: ignore[reportOperatorIssue]
+                    for u, v in zip(tot, per, strict=True)
                 )  # fmt: skip
             return tot
 

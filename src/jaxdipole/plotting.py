@@ -62,7 +62,7 @@ def plot_limits(
     import matplotlib as mpl
 
     colours = mpl.colormaps["tab20b"]
-    kw = {"lw": 0.9, "alpha": 0.8} | line_kwargs
+    kw: dict[str, Any] = {"lw": 0.9, "alpha": 0.8} | line_kwargs
     valid = None if valid is None else tuple(valid)
     drawn: set[str] = set()
     for i, lim in enumerate(sorted(limits, key=lambda x: x.name)):

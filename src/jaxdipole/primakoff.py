@@ -158,7 +158,7 @@ def primakoff_dsigma_dER_helicity(
     return dsig * (1.0 + helicity * P_L) / 2.0
 
 
-def log_recoil_nodes(E_nu, m_N, M, recoil_threshold=0.0, n_nodes: int = N_NODES_ER):
+def log_recoil_nodes(E_nu, m_N, M, recoil_threshold: ArrayLike = 0.0, n_nodes: int = N_NODES_ER):
     """Gauss–Legendre nodes and weights in ln E_R between max(E_R_min, E_thr) and E_R_max.
 
     Returns (E_R nodes [GeV], weights [GeV] including the Jacobian E_R·L); all weights are 0

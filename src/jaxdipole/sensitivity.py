@@ -22,6 +22,8 @@ the limit, all couplings scaled with it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import equinox as eqx
 import jax
@@ -68,7 +70,11 @@ N_NEWTON = 40
 SCALES = ("all", "active")
 
 
-def scale_couplings(model: DipoleModel, k: ArrayLike, scale="all") -> DipoleModel:
+def scale_couplings(
+    model: DipoleModel,
+    k: ArrayLike,
+    scale: str | int | np.integer | Callable[[DipoleModel, Any], DipoleModel] = "all",
+) -> DipoleModel:
     """The model with its couplings multiplied by ``k``.
 
     ``scale``: ``"all"`` (default: ``mu`` and ``mu_prime``), ``"active"`` (``mu`` only, the
@@ -114,7 +120,8 @@ def _check_binned(
     stats._check_cl(cl)
     check_nonnegative("sigma_b", sigma_b)
     if edges is not None:
-        for e in [exp] if exps is None else list(exps):
+        # a single-experiment reach always passes exp; a combined one passes exps
+        for e in [cast(Experiment, exp)] if exps is None else list(exps):
             recoil_edges(e, edges, upper)
 
 
@@ -354,7 +361,7 @@ def radiative_reach(
     cl: float = stats.CL90,
     background: ArrayLike = 0.0,
     channels="all",
-    scale="all",
+    scale: str | int | np.integer | Callable[[DipoleModel, Any], DipoleModel] = "all",
     n_newton: int = N_NEWTON,
     method: str = "narrow_width",
     **rate_kwargs,
@@ -412,7 +419,8 @@ def radiative_reach(
         the experiment.
     """
     if flavour is None:
-        flavour = scale if isinstance(scale, (int, np.integer)) and not callable(scale) else 0
+        is_index = isinstance(scale, (int, np.integer)) and not callable(scale)
+        flavour = cast(int, scale) if is_index else 0  # a flavour index 0/1/2 (np.integer too)
     _check_flavour(flavour)
     check_choice("channels", channels, CHANNEL_CHOICES)
     check_choice("method", method, ("narrow_width", "full"))

@@ -40,7 +40,7 @@ import functools
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import equinox as eqx
 import jax
@@ -559,6 +559,7 @@ def _check_table(energies: Array | None, values: Array | None) -> None:
     shape = jnp.shape(energies)
     if len(shape) != 1 or shape[0] < 2:
         raise ValueError(f"b8_table energies must be a 1-D array of >= 2 points, got {shape}")
+    values = cast(Array, values)  # None only together with energies (_table_fields)
     if jnp.shape(values) != shape:
         raise ValueError(
             f"b8_table spectrum must have the shape of its energies {shape}, "
@@ -611,7 +612,8 @@ class SolarComponent(Flux):
         if self.b8_energies is None:
             return b8_spectrum(E)
         E = E.astype(jnp.result_type(E, self.b8_energies))
-        return _table_spectrum(self.b8_energies, self.b8_values, E)
+        # b8_values is set together with b8_energies (_table_fields)
+        return _table_spectrum(self.b8_energies, cast(Array, self.b8_values), E)
 
     def dphi_dE(self, E: ArrayLike) -> Array:
         """dΦ/dE [GeV²] of this flavour at E [GeV]; 0 outside the support."""
@@ -724,11 +726,11 @@ class SolarFlux(Flux):
     def components(self) -> tuple[Flux, ...]:
         return tuple(
             SolarComponent(
-                self.b8_flux,
-                self.hep_flux,
-                self.oscillation,
-                self.b8_energies,
-                self.b8_values,
+                b8_flux=self.b8_flux,
+                hep_flux=self.hep_flux,
+                oscillation=self.oscillation,
+                b8_energies=self.b8_energies,
+                b8_values=self.b8_values,
                 flavour=f,
                 n_nodes=self.n_nodes,
             )

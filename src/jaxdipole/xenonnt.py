@@ -32,6 +32,7 @@ import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import jax.numpy as jnp
 import numpy as np
@@ -143,8 +144,11 @@ def _read_template(path: Path, edges: tuple[np.ndarray, ...]) -> np.ndarray:
 
     try:
         with h5py.File(path, "r") as f:
-            hist = np.asarray(f["templates/template"][...], dtype=float)
-            bins = [np.asarray(f[f"bins/{i}"][...], dtype=float) for i in range(len(edges))]
+            hist = np.asarray(cast("h5py.Dataset", f["templates/template"])[...], dtype=float)
+            bins = [
+                np.asarray(cast("h5py.Dataset", f[f"bins/{i}"])[...], dtype=float)
+                for i in range(len(edges))
+            ]
     except (OSError, KeyError) as err:
         raise ValueError(f"{path}: not a XENONnT template file ({err})") from None
     shape = tuple(len(e) - 1 for e in edges)
