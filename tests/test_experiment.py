@@ -261,3 +261,39 @@ def test_presets_give_finite_positive_rates_and_mixture_is_additive():
     # 10.61 CEvNS events /(kg day) (independent integration, see test_cevns) -> × 365.25 for the
     # 1-year default
     assert ge[1] / 365.25 == pytest.approx(10.61, rel=5e-3)
+
+
+def test_static_flags_cannot_disagree_with_their_fields():
+    # a finite decay length smuggled into a prompt experiment with tree_at raises at run time
+    # (eagerly and under jit) instead of being ignored; with_ switches the flag with the field
+    model = jd.DipoleModel(5 * u.MeV, (1e-9, 0.0, 0.0))
+    exp = jd.experiments.ge_reactor()
+    edges = jnp.linspace(0.5 * u.MeV, 5 * u.MeV, 5)
+    assert exp.prompt and exp.decay_region() is None
+    bad = eqx.tree_at(lambda e: e.decay_length, exp, 1 * u.m)
+    with pytest.raises(Exception, match=r"with_\(decay_length"):
+        jd.photon_energy_spectrum(model, bad, edges)
+    with pytest.raises(Exception, match=r"with_\(decay_length"):
+        jax.jit(lambda e: jd.photon_map(model, e, edges, jnp.array([-1.0, 0.0, 1.0])))(bad)
+    good = exp.with_(decay_length=1 * u.m)
+    assert not good.prompt and float(good.decay_region()) == pytest.approx(1 * u.m)
+    # part of the N decay beyond 1 m at 5 MeV and 1e-9 GeV^-1: fewer photons than prompt
+    n_good = float(jnp.sum(jd.photon_energy_spectrum(model, good, edges)))
+    n_prompt = float(jnp.sum(jd.photon_energy_spectrum(model, exp, edges)))
+    assert 0.0 < n_good < n_prompt
+
+
+def test_stacked_species_carry_only_their_own_fields():
+    # the species of a target are folded together as one stacked pytree: names in order, no
+    # single-species Z / A, every dynamic field and the Helm radius per species
+    from jaxdipole.nuclei import SpeciesStack
+
+    nuclei = jd.material("CaWO4").nuclei
+    st = SpeciesStack.of(nuclei)
+    assert st.names == tuple(n.name for n in nuclei)
+    assert not hasattr(st, "Z") and not hasattr(st, "A")
+    for i, n in enumerate(nuclei):
+        assert float(st.charge[i]) == float(n.Z) and float(st.mass[i]) == float(n.mass)
+        assert float(st.helm_rn[i]) == pytest.approx(float(n.helm_rn), rel=1e-15)
+    with pytest.raises(ValueError, match="at least one"):
+        SpeciesStack.of(())

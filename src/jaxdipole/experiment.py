@@ -31,6 +31,7 @@ import types
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -291,6 +292,30 @@ class Experiment(eqx.Module):
     def components(self) -> tuple[Flux, ...]:
         """The elementary flux components (``flux.components()``)."""
         return self.flux.components()
+
+    def decay_region(self) -> Array | None:
+        """The size of the decay region [GeV^-1] for the photon rates, or None for prompt
+        decays (the static ``prompt`` flag; see :meth:`check_flags`)."""
+        return None if self.prompt else self.decay_length
+
+    def check_flags(self, value: Any) -> Any:
+        """``value`` (a pytree of results), raising at run time where a field put in with
+        ``eqx.tree_at`` disagrees with a static flag: a resolution in an experiment built
+        without one (``smeared`` False) or a finite ``decay_length`` in one built for prompt
+        decays (``prompt`` True). :meth:`with_` sets both consistently."""
+        checks = []
+        if not self.smeared:
+            checks.append((self.resolution != 0, "resolution", "'smeared' flag is False"))
+        if self.prompt:
+            finite = jnp.isfinite(self.decay_length)
+            checks.append((finite, "decay_length", "'prompt' flag is True"))
+        for bad, field, flag in checks:
+            msg = (
+                f"Experiment.{field} set in an experiment built without it (its static {flag}): "
+                f"set it with exp.with_({field}=...), not eqx.tree_at"
+            )
+            value = jax.tree.map(lambda v, bad=bad, msg=msg: eqx.error_if(v, bad, msg), value)
+        return value
 
     def with_(self, **changes: Any) -> Experiment:
         """A copy with some constructor arguments replaced (validated again).

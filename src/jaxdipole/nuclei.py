@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import cast
 
 import equinox as eqx
@@ -186,9 +187,49 @@ class Nucleus(eqx.Module):
     @property
     def helm_rn(self) -> Array:
         """Helm radius r_n [GeV^-1]: r_n^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2."""
-        return safe_sqrt(
-            self.helm_c**2 + (7.0 / 3.0) * jnp.pi**2 * self.helm_a**2 - 5.0 * self.helm_s**2
-        )
+        return _helm_rn(self.helm_c, self.helm_a, self.helm_s)
+
+
+def _helm_rn(c: Array, a: Array, s: Array) -> Array:
+    return safe_sqrt(c**2 + (7.0 / 3.0) * jnp.pi**2 * a**2 - 5.0 * s**2)
+
+
+#: The dynamic (per-species) fields of a Nucleus, stacked by :class:`SpeciesStack`.
+_DYNAMIC_FIELDS = ("mass", "atomic_mass", "n_neutrons", "helm_c", "helm_a", "helm_s", "charge")
+
+
+class SpeciesStack(eqx.Module):
+    """The dynamic fields of several species stacked on a leading axis, for ``jax.vmap`` over
+    the species of a target (one compiled copy of a cross section for all of them).
+
+    Under ``vmap`` each slice reads like a :class:`Nucleus` to the cross sections, which use
+    only these fields (``charge``, not ``Z``): mass, atomic_mass [GeV], n_neutrons, Helm
+    parameters [GeV^-1] and the ``helm_rn`` property. It has no ``Z``, ``A`` or single
+    ``name`` (one species' static values would misdescribe the others): ``names`` (static)
+    lists the species in order.
+    """
+
+    names: tuple[str, ...] = eqx.field(static=True)
+    mass: Array
+    atomic_mass: Array
+    n_neutrons: Array
+    helm_c: Array
+    helm_a: Array
+    helm_s: Array
+    charge: Array
+
+    @classmethod
+    def of(cls, nuclei: Sequence[Nucleus]) -> SpeciesStack:
+        """Stack ``nuclei`` (a non-empty sequence of :class:`Nucleus`)."""
+        if not nuclei:
+            raise ValueError("SpeciesStack.of: need at least one nucleus")
+        cols = {f: jnp.stack([jnp.asarray(getattr(n, f)) for n in nuclei]) for f in _DYNAMIC_FIELDS}
+        return cls(names=tuple(n.name for n in nuclei), **cols)
+
+    @property
+    def helm_rn(self) -> Array:
+        """Helm radius r_n [GeV^-1] of each species."""
+        return _helm_rn(self.helm_c, self.helm_a, self.helm_s)
 
 
 def _norm(name: str) -> str:

@@ -72,6 +72,7 @@ from .flux import Flux
 from .kinematics import min_neutrino_energy
 from .matrix_elements import _check_options, squared_amplitude
 from .model import DipoleModel
+from .nuclei import SpeciesStack
 from .phase_space import (
     BW_FRACTION,
     DIM,
@@ -201,20 +202,13 @@ def _bin_index(x, edges):
     return jnp.where((x >= edges[0]) & (x < edges[-1]), i, -1)
 
 
-def _stack_nuclei(nuclei):
-    """One Nucleus pytree with the dynamic leaves of all species stacked (leading axis)."""
-    treedef = jax.tree.structure(nuclei[0])
-    leaves = [jax.tree.leaves(n) for n in nuclei]
-    return jax.tree.unflatten(treedef, [jnp.stack(c) for c in zip(*leaves, strict=True)])
-
-
 def _component_sums(
     model, exp, comp, key, e_edges, cos_edges, width, *, n_batches, batch_size, sampler,
     n_cells, adapt, bw_fraction, flavour_out, final_state, diagram_a, diagram_b, form_factor,
 ):  # fmt: skip
     """Σ val and Σ val² (and per bin) over the points of one flux component."""
     nuclei = exp.target.nuclei
-    stacked = _stack_nuclei(nuclei)
+    stacked = SpeciesStack.of(nuclei)
     counts = exp.nuclei_counts
     n_sp = len(nuclei)
     prox = counts * stacked.charge**2

@@ -41,6 +41,7 @@ from .experiment import Experiment
 from .flux import chunked_map
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
+from .nuclei import SpeciesStack
 from .primakoff import primakoff_dsigma_dER, primakoff_polarisation
 from .radiative import (
     CHANNEL_CHOICES,
@@ -310,7 +311,7 @@ def _photon_map(
     # (jnp.clip would split it half-and-half with the edge's own)
     e_edges = _clip(e_edges, exp.photon_energy_min, exp.photon_energy_max)
     cos_edges = _clip(cos_edges, exp.photon_cos_min, exp.photon_cos_max)
-    decay_length = None if exp.prompt else exp.decay_length
+    decay_length = exp.decay_region()
     m = model.m_N
     n_c = cos_edges.shape[0] - 1
     n_species = len(exp.target.nuclei)
@@ -363,7 +364,7 @@ def _photon_map(
         return out[0]  # (n_c,)
 
     rows = chunked_map(row, (e_edges[:-1], e_edges[1:]), row_batch)
-    return exp.photon_efficiency * rows
+    return exp.check_flags(exp.photon_efficiency * rows)
 
 
 def _energy_node_values(
@@ -463,14 +464,6 @@ def _cos_bin_integrals(cos_edges, L):
     first = (cos_edges[1:] - cos_edges[:-1])[None]
     full = cos_edges[1:] > cos_edges[:-1]  # an empty bin is exactly 0 whatever the rounding
     return jnp.where(full, jnp.concatenate([first, prim[:, 1:] - prim[:, :-1]]), 0.0)
-
-
-def _stacked(nuclei):
-    """One Nucleus pytree with the dynamic leaves stacked over the species (static fields: the
-    first's), for ``jax.vmap`` over species (cross sections use only the dynamic fields)."""
-    treedef = jax.tree.structure(nuclei[0])
-    leaves = [jax.tree.leaves(nuc) for nuc in nuclei]
-    return jax.tree.unflatten(treedef, [jnp.stack(col) for col in zip(*leaves, strict=True)])
 
 
 def _turn_on_top(exp: Experiment) -> Array:
@@ -802,13 +795,13 @@ def _photon_map_legendre(model, exp, e_edges, cos_edges, channels, L, form_facto
     """
     e_edges = _clip(e_edges, exp.photon_energy_min, exp.photon_energy_max)
     cos_edges = _clip(cos_edges, exp.photon_cos_min, exp.photon_cos_max)
-    decay_length = None if exp.prompt else exp.decay_length
+    decay_length = exp.decay_region()
     m = model.m_N
     dt = jnp.result_type(e_edges, m)
     all_groups = _groups(model, channels)
     sel = [all_groups[g] for g in groups]
     polarised = any(a != 0.0 for _, _, a in sel)
-    stacked = _stacked(exp.target.nuclei)
+    stacked = SpeciesStack.of(exp.target.nuclei)
     counts = exp.exposure * exp.nuclei_counts
     comps = exp.flux.components()
     conts = tuple(c for c in comps if c.has_continuum())
@@ -899,17 +892,4 @@ def _photon_map_legendre(model, exp, e_edges, cos_edges, channels, L, form_facto
         )
     l = jnp.arange(L + 1, dtype=dt)
     out = (A * (l + 0.5)) @ _cos_bin_integrals(cos_edges, L)
-    out = exp.photon_efficiency * out
-    if not exp.smeared:
-        out = _unsmeared(exp, out)
-    return out
-
-
-def _unsmeared(exp: Experiment, value: Array) -> Array:
-    """``value``, raising at run time if a resolution was put into an unsmeared experiment."""
-    return eqx.error_if(
-        value,
-        exp.resolution != 0,
-        "Experiment.resolution > 0 in an experiment built without resolution (its static "
-        "'smeared' flag is False): set it with exp.with_(resolution=...), not eqx.tree_at",
-    )
+    return exp.check_flags(exp.photon_efficiency * out)

@@ -76,7 +76,7 @@ from .experiment import Experiment
 from .flux import Flux, chunked_map, fold_options
 from .kinematics import min_neutrino_energy, recoil_range, threshold_energy
 from .model import DipoleModel
-from .nuclei import Nucleus
+from .nuclei import Nucleus, SpeciesStack
 from .primakoff import (
     _choose,
     _is_unit,
@@ -265,13 +265,6 @@ def _bind(integrand: Callable, nuc: Nucleus, comp: Flux, E: Array) -> Any:
     return integrand(nuc, comp, E)
 
 
-def _stack_species(nuclei: tuple[Nucleus, ...]) -> Nucleus:
-    """One Nucleus with the dynamic leaves stacked over the species (static fields: the first's)."""
-    treedef = jax.tree.structure(nuclei[0])
-    leaves = [jax.tree.leaves(nuc) for nuc in nuclei]
-    return jax.tree.unflatten(treedef, [jnp.stack(col) for col in zip(*leaves, strict=True)])
-
-
 def fold_experiment(
     exp: Experiment,
     integrand: Callable[[Nucleus, Flux, Array], Any],
@@ -320,13 +313,13 @@ def fold_experiment(
     -----
     Python loop over flux components only. All target species are evaluated together under
     ``jax.vmap`` (one compiled copy instead of one per species): ``integrand`` and ``e_low``
-    then receive a Nucleus whose dynamic fields (mass, ``charge``, Helm parameters,
-    n_neutrons, ...) are those of one species but whose static fields ``name``/``Z``/``A`` are
-    the first species' -- they must depend on the nucleus only through its dynamic fields
-    (all of jaxdipole's cross sections do: they use ``charge``, not ``Z``). The energy nodes
-    are vectorised by each component's ``fold``.
+    then receive a slice of a :class:`~jaxdipole.nuclei.SpeciesStack`: the dynamic fields of
+    one species (mass, ``charge``, Helm parameters, n_neutrons, ``helm_rn``), no ``Z``/``A``
+    -- they must depend on the nucleus only through those (all of jaxdipole's cross sections
+    do: they use ``charge``, not ``Z``). The energy nodes are vectorised by each component's
+    ``fold``.
     """
-    stacked = _stack_species(exp.target.nuclei)
+    stacked = SpeciesStack.of(exp.target.nuclei)
     comps = exp.flux.components() if components is None else tuple(components)
     if not comps:
         raise ValueError("fold_experiment: no flux components to fold")
