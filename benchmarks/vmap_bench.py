@@ -85,8 +85,8 @@ def kernel_table() -> dict[str, dict[str, Any]]:
     def cevns_dsig(e, t):
         return jd.cevns_dsigma_dER(W184, e, t)
 
-    def decay_length(e):
-        return jd.decay_length(MODEL, e)
+    def mean_decay_length(e):
+        return jd.mean_decay_length(MODEL, e)
 
     def decay_probability(e, length):
         return jd.decay_probability(MODEL, e, length)
@@ -132,7 +132,7 @@ def kernel_table() -> dict[str, dict[str, Any]]:
             "inputs": lambda r, n: (_energies(r, n, 5, 80), _recoils(r, n)),
             "fn": cevns_dsig,
         },
-        "decay_length": {"inputs": lambda r, n: (_energies(r, n, 1, 80),), "fn": decay_length},
+        "decay_length": {"inputs": lambda r, n: (_energies(r, n, 1, 80),), "fn": mean_decay_length},
         "decay_probability": {
             "inputs": lambda r, n: (_energies(r, n, 1, 80), jnp.asarray(r.uniform(1, 1e16, n))),
             "fn": decay_probability,

@@ -75,11 +75,11 @@ def test_zero_coupling_is_safe():
     assert np.all(np.isfinite(np.asarray(g.mu)))
 
 
-def test_decay_length_and_probability():
+def test_mean_decay_length_and_probability():
     mod = dirac()
     E_N = 7e-3
     k = np.sqrt(E_N**2 - 5e-3**2)
-    lam = float(decay.decay_length(mod, E_N))
+    lam = float(decay.mean_decay_length(mod, E_N))
     assert lam == pytest.approx(k / 5e-3 / float(decay.decay_width(mod)), rel=1e-14)
     L = 10 * u.cm
     p = float(decay.decay_probability(mod, E_N, L))
@@ -209,6 +209,6 @@ def test_bad_model_input():
     with pytest.raises(ValueError, match="m_N_prime"):
         DipoleModel(m_N=1e-3, mu=(1e-9, 0, 0), m_N_prime=2e-3)
     with pytest.raises(ValueError, match="E_N"):
-        decay.decay_length(dirac(), -1.0)
+        decay.mean_decay_length(dirac(), -1.0)
     with pytest.raises(ValueError, match="length"):
         decay.decay_probability(dirac(), 8e-3, -1.0)

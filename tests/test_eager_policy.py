@@ -25,7 +25,7 @@ KERNELS = {
     "cevns_sigma": (jd.cevns_sigma, (W184, E)),
     "cevns_dsigma_dER": (jd.cevns_dsigma_dER, (W184, E, 1e-7)),
     "decay_width": (jd.decay_width, (MODEL,)),
-    "decay_length": (jd.decay_length, (MODEL, E)),
+    "mean_decay_length": (jd.mean_decay_length, (MODEL, E)),
     "decay_probability": (jd.decay_probability, (MODEL, E, 1e14)),
     "radiative_dsigma_dEgamma": (jd.radiative.radiative_dsigma_dEgamma, (MODEL, W184, E, 2 * MeV)),
     "radiative_dsigma_dcos": (jd.radiative.radiative_dsigma_dcos, (MODEL, W184, E, 0.5)),
@@ -62,7 +62,9 @@ def test_eager_equals_traced_and_compiles_once(name):
         lambda: jd.recoil_spectrum(MODEL, jd.experiments.ge_reactor(), float("nan")),
         lambda: jd.cevns_recoil_spectrum(jd.experiments.ge_reactor(), [1e-6, float("nan")]),
         lambda: jd.sensitivity.primakoff_reach(MODEL, jd.experiments.nucleus_phase1(), cl=1.5),
-        lambda: jd.sensitivity.radiative_reach(MODEL, jd.experiments.ge_reactor(), background=-1),
+        lambda: jd.sensitivity.radiative_reach(
+            MODEL, jd.experiments.ge_reactor(), background_events=-1
+        ),
     ],
 )
 def test_concrete_bad_input_still_raises(call):

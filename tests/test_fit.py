@@ -91,7 +91,7 @@ def test_fit_couplings_asimov_and_profile_width(ge, spectra):
 
     data = s + b
     start = eqx.tree_at(lambda m: m.mu, model, model.mu * 3.0)
-    r = fit.fit_couplings(start, data, expected, background=b)
+    r = fit.fit_couplings(start, data, expected, background_events=b)
     assert bool(r.result.converged)
     np.testing.assert_allclose(r.mu, [MU_TRUE], rtol=1e-6)
     np.testing.assert_allclose(r.model.mu, [MU_TRUE, 0.0, 0.0], rtol=1e-6)
@@ -126,7 +126,7 @@ def test_fit_couplings_toys_pulls(spectra):
 
     toys = np.random.default_rng(2024).poisson(s + b, size=(200, s.size)).astype(float)
     start = eqx.tree_at(lambda m: m.mu, model, model.mu * 3.0)
-    rs = jax.vmap(lambda d: fit.fit_couplings(start, d, expected, background=b))(toys)
+    rs = jax.vmap(lambda d: fit.fit_couplings(start, d, expected, background_events=b))(toys)
     assert bool(jnp.all(rs.result.converged))
     pull = np.asarray((rs.mu[:, 0] - MU_TRUE) / rs.mu_errors[:, 0])
     assert abs(pull.mean()) < 0.15
@@ -320,7 +320,7 @@ def test_photon_window_optimisation_with_photon_background():
     def fom(e_min_mev):  # maximise -ln μ_90
         exp = exp0.with_(photon_energy_min=e_min_mev * u.MeV)
         b = per_mev * (10.0 - e_min_mev)
-        return -jnp.log(radiative_reach(md, exp, background=b, precise=False, n_nodes=8))
+        return -jnp.log(radiative_reach(md, exp, background_events=b, precise=False, n_nodes=8))
 
     grid = np.linspace(0.2, 3.0, 29)
     f_grid = np.asarray(jd.scan(fom, [grid]))

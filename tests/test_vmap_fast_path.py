@@ -285,14 +285,14 @@ def test_model_only_decay_kernels_vmap_equals_batched_model():
     assert arr[0].shape == (MASSES.size, 4) and np.all(np.asarray(arr[1]) > 0)
 
 
-def test_decay_length_and_probability_vmap_equals_array():
+def test_mean_decay_length_and_probability_vmap_equals_array():
     E_N = jnp.array([0.5, 1.0, 1.5, 10.0, 80.0]) * MeV  # at rest, at m_N, moving
     L = jnp.array([1.0, 1e10, 1e14, 1e16, 1e18])
     moving = slice(2, None)  # finite gradients where N moves
 
     def length(model, e, ell):
         del ell
-        return jd.decay_length(model, e)
+        return jd.mean_decay_length(model, e)
 
     def probability(model, e, ell):
         return jd.decay_probability(model, e, ell, start=0.5 * ell)

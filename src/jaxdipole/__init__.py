@@ -51,6 +51,7 @@ from .decay import decay_length as decay_length
 from .decay import decay_probability as decay_probability
 from .decay import decay_width as decay_width
 from .decay import lifetime as lifetime
+from .decay import mean_decay_length as mean_decay_length
 from .decay import partial_widths as partial_widths
 from .experiment import Experiment as Experiment
 from .experiment import presets as experiments  # noqa: F401  (public namespace jd.experiments)

@@ -12,6 +12,8 @@ power a = −1 for a Dirac N (chiral operators), +1 for a Dirac N̄, 0 for a Maj
 
 from __future__ import annotations
 
+import warnings
+
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
@@ -91,14 +93,25 @@ def _check_probability(E_N, length, start, **_):
 
 
 @compiled(check=_check_energy)
-def decay_length(model: DipoleModel, E_N: ArrayLike) -> Array:
+def mean_decay_length(model: DipoleModel, E_N: ArrayLike) -> Array:
     """Mean lab decay length λ = (|k_N|/m_N) / Γ_tot [GeV^-1] of N with energy E_N [GeV].
 
-    Divide by ``units.m`` for metres; inf if Γ_tot = 0.
+    Divide by ``units.m`` for metres; inf if Γ_tot = 0. (Not to be confused with
+    ``Experiment.decay_length``, the size of a detector's decay region.)
     """
     k = momentum_from_energy(model, E_N)
     g = decay_width(model)
     return jnp.where(g > 0, safe_div(k, model.m_N * g), jnp.inf)
+
+
+def decay_length(model: DipoleModel, E_N: ArrayLike) -> Array:
+    """Deprecated alias of :func:`mean_decay_length` (the mean lab decay length [GeV^-1])."""
+    warnings.warn(
+        "jaxdipole.decay_length is deprecated, use jaxdipole.mean_decay_length",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return mean_decay_length(model, E_N)
 
 
 @compiled(check=_check_probability)
@@ -201,6 +214,7 @@ __all__ = [
     "branching_ratios",
     "lifetime",
     "ctau",
+    "mean_decay_length",
     "decay_length",
     "decay_probability",
     "analysing_power",

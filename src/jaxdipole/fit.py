@@ -36,6 +36,7 @@ from jax.typing import ArrayLike
 
 from . import stats
 from ._checks import concrete
+from ._deprecate import renamed_arguments
 from .experiment import Experiment
 from .model import DipoleModel
 from .sensitivity import primakoff_reach
@@ -255,7 +256,7 @@ class _CouplingNLL(eqx.Module):
 
     model: DipoleModel
     data: Array
-    background: Array
+    background_events: Array
     expected_fn: Callable = eqx.field(static=True)
     free: tuple[int, ...] = eqx.field(static=True)
 
@@ -264,16 +265,17 @@ class _CouplingNLL(eqx.Module):
         return eqx.tree_at(lambda m: m.mu, self.model, mu)
 
     def __call__(self, log_mu: Array) -> Array:
-        nu = self.expected_fn(self.with_log_mu(log_mu)) + self.background
+        nu = self.expected_fn(self.with_log_mu(log_mu)) + self.background_events
         return stats.poisson_nll(self.data, nu)
 
 
+@renamed_arguments(background="background_events")
 def fit_couplings(
     model: DipoleModel,
     data: ArrayLike,
     expected_fn: Callable[[DipoleModel], Array],
     *,
-    background: ArrayLike = 0.0,
+    background_events: ArrayLike = 0.0,
     free: Sequence[int] = (0,),
     mu_floor: float = 1e-30,
     maxiter: int = 500,
@@ -281,9 +283,9 @@ def fit_couplings(
 ) -> CouplingFit:
     """Fit dipole couplings ``model.mu[free]`` to binned counts with a Poisson likelihood.
 
-    Expected counts ν = ``expected_fn(model') + background`` with ``model'`` the model whose
-    ``mu[free]`` are the fit parameters; the other couplings, m_N etc. stay fixed. The fit runs
-    in ln(μ_i / GeV^-1) (μ_i > 0), started from ln max(|model.mu[i]|, mu_floor).
+    Expected counts ν = ``expected_fn(model') + background_events`` with ``model'`` the model
+    whose ``mu[free]`` are the fit parameters; the other couplings, m_N etc. stay fixed. The fit
+    runs in ln(μ_i / GeV^-1) (μ_i > 0), started from ln max(|model.mu[i]|, mu_floor).
 
     Parameters
     ----------
@@ -296,8 +298,9 @@ def fit_couplings(
         ``expected_fn(model) -> array`` of expected signal counts per bin, e.g.
         ``lambda m: jd.rates.recoil_binned(m, exp, edges)``. Static for jit: reuse the same
         function object across calls.
-    background : float or array
-        Expected background counts per bin (fixed).
+    background_events : float or array
+        Expected background counts per bin (fixed; the former spelling ``background`` is
+        deprecated).
     free : sequence of int
         Flavour indices (0 = e, 1 = μ, 2 = τ) of the fitted couplings (static).
     mu_floor : float
@@ -316,7 +319,7 @@ def fit_couplings(
     nll = _CouplingNLL(
         model=model,
         data=jnp.asarray(data, dtype=float),
-        background=jnp.asarray(background, dtype=float),
+        background_events=jnp.asarray(background_events, dtype=float),
         expected_fn=expected_fn,
         free=idx,
     )

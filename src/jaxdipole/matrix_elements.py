@@ -37,6 +37,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice
+from ._deprecate import renamed_arguments
 from .decay import decay_width
 from .model import DipoleModel
 from .nuclei import Nucleus
@@ -105,8 +106,8 @@ def dirac_bar(A: ArrayLike) -> Array:
 
 
 # ----------------------------------------------------------------------------- the amplitude
-def _check_options(flavour_in, flavour_out, final_state):
-    check_choice("flavour_in", flavour_in, (0, 1, 2))
+def _check_options(flavour, flavour_out, final_state):
+    check_choice("flavour", flavour, (0, 1, 2))
     check_choice("flavour_out", flavour_out, FLAVOURS_OUT)
     check_choice("final_state", final_state, FINAL_STATES)
 
@@ -140,10 +141,10 @@ def _kinematics(k_in, P_in, k_out, P_out, q, model, nucleus, width, offshell_a, 
     return l, l2, J, S_a, S_b, D_a, D_b
 
 
-def _coupling_sq(model, flavour_in, flavour_out):
+def _coupling_sq(model, flavour, flavour_out):
     """μ_α² μ_β² (or μ_α² Σ_β μ_β² for flavour_out="all")."""
     mu_b2 = jnp.sum(model.mu**2) if flavour_out == "all" else model.mu[flavour_out] ** 2
-    return model.mu[flavour_in] ** 2 * mu_b2
+    return model.mu[flavour] ** 2 * mu_b2
 
 
 def _selected(model, final_state):
@@ -217,6 +218,7 @@ def spin_summed(A: ArrayLike, k_in: ArrayLike, k_out: ArrayLike) -> Array:
     return jnp.real(jnp.trace(X))
 
 
+@renamed_arguments(flavour_in="flavour")
 def squared_amplitude(
     k_in: ArrayLike,
     P_in: ArrayLike,
@@ -226,7 +228,7 @@ def squared_amplitude(
     model: DipoleModel,
     nucleus: Nucleus,
     *,
-    flavour_in: int = 0,
+    flavour: int = 0,
     flavour_out: int | str = "all",
     final_state: str = "all",
     antineutrino: bool = False,
@@ -248,7 +250,7 @@ def squared_amplitude(
     k_in, P_in, k_out, P_out, q : 4-momenta [GeV], metric (+,−,−,−).
     model : DipoleModel. ``nature`` decides whether the LNV contraction exists.
     nucleus : Nucleus (Z, mass M, Helm parameters).
-    flavour_in : beam flavour α (0, 1, 2 = e, μ, τ).
+    flavour : beam flavour α (0, 1, 2 = e, μ, τ).
     flavour_out : final flavour β, or "all" to sum over β (final neutrino unobserved).
     final_state : "all" (ν and, for a Majorana N, ν̄ final states, incoherently summed),
         "lnc" (ν -> ν only) or "lnv" (ν -> ν̄ only; 0 for a Dirac N).
@@ -259,7 +261,7 @@ def squared_amplitude(
     offshell_a : exact p_a² − m_N² [GeV²] for the resonant propagator (see
         :func:`amplitude_matrix`); the phase-space generator provides it.
     """
-    _check_options(flavour_in, flavour_out, final_state)
+    _check_options(flavour, flavour_out, final_state)
     l, l2, J, S_a, S_b, D_a, D_b = _kinematics(
         k_in, P_in, k_out, P_out, q, model, nucleus, width, offshell_a, form_factor
     )
@@ -278,4 +280,4 @@ def squared_amplitude(
         X = _mm(_mm(kout_s, A), kin_s)
         tr = jnp.sum(X * jnp.swapaxes(dirac_bar(A), -1, -2), axis=(-2, -1))
         total = total - jnp.sum(METRIC * jnp.real(tr))
-    return total * _coupling_sq(model, flavour_in, flavour_out) / (l2 * l2)
+    return total * _coupling_sq(model, flavour, flavour_out) / (l2 * l2)

@@ -225,7 +225,7 @@ def _component_sums(
     # densities do not depend on the estimate's points (no bias)
     shifts = jax.random.uniform(key, (2, MC_DIM), dtype=jnp.float64)
     me = partial(
-        squared_amplitude, model=model, flavour_in=comp.flavour, flavour_out=flavour_out,
+        squared_amplitude, model=model, flavour=comp.flavour, flavour_out=flavour_out,
         final_state=final_state, antineutrino=comp.antineutrino, diagram_a=diagram_a,
         diagram_b=diagram_b, form_factor=form_factor, width=width,
     )  # fmt: skip

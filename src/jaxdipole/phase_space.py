@@ -33,6 +33,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_positive
+from ._deprecate import renamed_arguments
 from ._math import safe_sqrt
 from .decay import decay_width
 from .kinematics import log_recoil_ratio, recoil_range
@@ -283,13 +284,13 @@ def mean_and_variance(s1: Array, s2: Array, n: int) -> tuple[Array, Array]:
 @partial(
     jax.jit,
     static_argnames=(
-        "n_batches", "batch_size", "sampler", "bw_fraction", "flavour_in", "flavour_out",
+        "n_batches", "batch_size", "sampler", "bw_fraction", "flavour", "flavour_out",
         "final_state", "antineutrino", "diagram_a", "diagram_b", "form_factor",
     ),
 )  # fmt: skip
 def _integrate(
     model, nucleus, E_nu, key, e_edges, cos_edges, width, *, n_batches, batch_size, sampler,
-    bw_fraction, flavour_in, flavour_out, final_state, antineutrino, diagram_a, diagram_b,
+    bw_fraction, flavour, flavour_out, final_state, antineutrino, diagram_a, diagram_b,
     form_factor,
 ):  # fmt: skip
     E = jnp.asarray(E_nu, dtype=jnp.float64)
@@ -297,7 +298,7 @@ def _integrate(
     if sampler == "halton":
         shift = jax.random.uniform(key, (DIM,), dtype=jnp.float64)
     me = partial(
-        squared_amplitude, model=model, nucleus=nucleus, flavour_in=flavour_in,
+        squared_amplitude, model=model, nucleus=nucleus, flavour=flavour,
         flavour_out=flavour_out, final_state=final_state, antineutrino=antineutrino,
         diagram_a=diagram_a, diagram_b=diagram_b, form_factor=form_factor, width=width,
     )  # fmt: skip
@@ -339,6 +340,7 @@ def _integrate(
     return sigma, err, h, herr
 
 
+@renamed_arguments(flavour_in="flavour")
 def integrate(
     model: DipoleModel,
     nucleus: Nucleus,
@@ -350,7 +352,7 @@ def integrate(
     sampler: str = "random",
     e_edges: ArrayLike | None = None,
     cos_edges: ArrayLike | Sequence[float] | None = None,
-    flavour_in: int = 0,
+    flavour: int = 0,
     flavour_out: int | str = "all",
     final_state: str = "all",
     antineutrino: bool = False,
@@ -374,7 +376,7 @@ def integrate(
         error, computed as for independent points, is then conservative).
     e_edges, cos_edges : E_γ [GeV] and cos θ_γ bin edges (increasing) for the histogram;
         ``cos_edges`` defaults to (−1, 1).
-    flavour_in, flavour_out, final_state, antineutrino, diagram_a, diagram_b, form_factor,
+    flavour, flavour_out, final_state, antineutrino, diagram_a, diagram_b, form_factor,
     width : as :func:`jaxdipole.matrix_elements.squared_amplitude`.
     bw_fraction : fraction of points in the Breit–Wigner channel (default 0.9 with diagram (a),
         0 without).
@@ -383,7 +385,7 @@ def integrate(
     -------
     MCResult(sigma, error, hist, hist_error, n_points); σ in GeV^-2.
     """
-    _check_options(flavour_in, flavour_out, final_state)
+    _check_options(flavour, flavour_out, final_state)
     check_choice("sampler", sampler, SAMPLERS)
     check_positive("E_nu", E_nu, "GeV")
     if int(batch_size) < 1 or int(n_points) < 1:
@@ -404,13 +406,14 @@ def integrate(
     sigma, err, h, herr = _integrate(
         model, nucleus, E_nu, key, e_edges, cos_edges, width,
         n_batches=n_batches, batch_size=int(batch_size), sampler=sampler,
-        bw_fraction=float(bw_fraction), flavour_in=flavour_in, flavour_out=flavour_out,
+        bw_fraction=float(bw_fraction), flavour=flavour, flavour_out=flavour_out,
         final_state=final_state, antineutrino=antineutrino, diagram_a=diagram_a,
         diagram_b=diagram_b, form_factor=form_factor,
     )  # fmt: skip
     return MCResult(sigma, err, h, herr, n_batches * int(batch_size))
 
 
+@renamed_arguments(flavour_in="flavour")
 def cross_section(
     model: DipoleModel,
     nucleus: Nucleus,
@@ -424,6 +427,7 @@ def cross_section(
     return r.sigma, r.error
 
 
+@renamed_arguments(flavour_in="flavour")
 def photon_histogram(
     model: DipoleModel,
     nucleus: Nucleus,

@@ -368,11 +368,11 @@ def _photon_map(
 
 
 def _energy_node_values(
-    model, nuc, E_nu, E_R, e_edges, flavour_in, form_factor, decay_length, channels
+    model, nuc, E_nu, E_R, e_edges, flavour, form_factor, decay_length, channels
 ):
     """dσ/dE_R · Σ_ch BR_ch · P_dec · Prob(E_γ ∈ bin | N) at one (E_ν, E_R), shape (n_e,):
     the all-angles case of :func:`~jaxdipole.radiative.binned_node_values` (exact ramp CDF)."""
-    dsig, E_N, k, _, P_L, _ = _node_state(model, nuc, E_nu, E_R, flavour_in, form_factor)
+    dsig, E_N, k, _, P_L, _ = _node_state(model, nuc, E_nu, E_R, flavour, form_factor)
     pdec = _decay_factor(model, E_N, decay_length)
     out = 0.0
     for w, omega, a in _groups(model, channels):

@@ -39,6 +39,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_interval, check_nonnegative
+from ._deprecate import renamed_arguments
 from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit, smoothstep_unit
@@ -239,14 +240,15 @@ def photon_energy_fractions(
 
 
 # ------------------------------------------------------------------------ per-recoil kernels
-def _node_state(model, nuc, E, T, flavour_in, form_factor):
+def _node_state(model, nuc, E, T, flavour, form_factor):
     """dσ/dE_R and N state at (E_ν, E_R): (dsig, E_N, k, cos_N, P_L, P_T) for a ν beam."""
-    dsig = primakoff_dsigma_dER(model, nuc, E, T, flavour_in, form_factor)
+    dsig = primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor)
     E_N, k, cos_N = n_kinematics(E, T, model.m_N, nuc.mass)
     P_L, P_T = primakoff_polarisation(model, nuc, E, T)
     return dsig, E_N, k, cos_N, P_L, P_T
 
 
+@renamed_arguments(flavour_in="flavour")
 def binned_node_values(
     model: DipoleModel,
     nuc: Nucleus,
@@ -254,7 +256,7 @@ def binned_node_values(
     E_R: ArrayLike,
     e_edges: ArrayLike,
     cos_edges: ArrayLike | Sequence[float],
-    flavour_in: int | ArrayLike = 0,
+    flavour: int | ArrayLike = 0,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     channels="all",
@@ -265,7 +267,7 @@ def binned_node_values(
     The integrand of :func:`radiative_sigma_binned` (and of the experiment-level photon
     spectra) before the recoil and neutrino-energy integrals.
     """
-    dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E_nu, E_R, flavour_in, form_factor)
+    dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E_nu, E_R, flavour, form_factor)
     pdec = _decay_factor(model, E_N, decay_length)
     out = 0.0
     for w, omega, a in _groups(model, channels):
@@ -276,6 +278,7 @@ def binned_node_values(
     return dsig * pdec * out
 
 
+@renamed_arguments(flavour_in="flavour")
 @compiled(check=_check, elementwise=("E_nu",))
 def radiative_sigma_binned(
     model: DipoleModel,
@@ -283,7 +286,7 @@ def radiative_sigma_binned(
     E_nu: ArrayLike,
     e_edges: ArrayLike,
     cos_edges: ArrayLike | Sequence[float] = (-1.0, 1.0),
-    flavour_in: int = 0,
+    flavour: int = 0,
     antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
@@ -306,7 +309,7 @@ def radiative_sigma_binned(
 
     def per_node(t):
         return binned_node_values(
-            model, nuc, E, t, e_edges, cos_edges, flavour_in, form_factor, decay_length,
+            model, nuc, E, t, e_edges, cos_edges, flavour, form_factor, decay_length,
             channels, n_nodes_cos,
         )  # fmt: skip
 
@@ -314,6 +317,7 @@ def radiative_sigma_binned(
     return jnp.tensordot(wT, vals, axes=1)
 
 
+@renamed_arguments(flavour_in="flavour")
 def radiative_sigma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -359,13 +363,14 @@ def _clustered_log_map(u, lo, L):
     return T, T * L * 2.0 * (1.0 - u)
 
 
+@renamed_arguments(flavour_in="flavour")
 @compiled(check=_check, elementwise=("E_nu", "E_gamma"))
 def radiative_dsigma_dEgamma(
     model: DipoleModel,
     nuc: Nucleus,
     E_nu: ArrayLike,
     E_gamma: ArrayLike,
-    flavour_in: int = 0,
+    flavour: int = 0,
     antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
@@ -392,7 +397,7 @@ def radiative_dsigma_dEgamma(
 
         def integrand(u, omega=omega, a=a, lo_s=lo_s, L=L):
             T, jac = _clustered_log_map(u, lo_s, L)
-            dsig, E_N, k, _, P_L, _ = _node_state(model, nuc, E, T, flavour_in, form_factor)
+            dsig, E_N, k, _, P_L, _ = _node_state(model, nuc, E, T, flavour, form_factor)
             moving = k > 0
             k_s = jnp.where(moving, k, 1.0)
             cs = jnp.clip((Eg * m / omega - E_N) / k_s, -1.0, 1.0)
@@ -409,6 +414,7 @@ def radiative_dsigma_dEgamma(
 N_SCAN, N_BISECT, N_PIECE = 32, 40, 16
 
 
+@renamed_arguments(flavour_in="flavour")
 @compiled(check=_check, elementwise=("E_nu", "E_gamma", "cos_gamma"))
 def radiative_dsigma(
     model: DipoleModel,
@@ -416,7 +422,7 @@ def radiative_dsigma(
     E_nu: ArrayLike,
     E_gamma: ArrayLike,
     cos_gamma: ArrayLike,
-    flavour_in: int = 0,
+    flavour: int = 0,
     antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
@@ -466,7 +472,7 @@ def radiative_dsigma(
 
         def integrand(u, omega=omega, a=a):
             T, jac, E_N, k_s, s, sin_s, A, B, h = geometry(u)
-            dsig, _, _, _, P_L, P_T = _node_state(model, nuc, E, T, flavour_in, form_factor)
+            dsig, _, _, _, P_L, P_T = _node_state(model, nuc, E, T, flavour, form_factor)
             pos = h > 0
             h_s = jnp.where(pos, h, 1.0)
             cos_phi = safe_div(c - A, B)
@@ -509,13 +515,14 @@ def radiative_dsigma(
     return cast(Array, total)  # _groups always yields two groups
 
 
+@renamed_arguments(flavour_in="flavour")
 @compiled(check=_check, elementwise=("E_nu", "cos_gamma"))
 def radiative_dsigma_dcos(
     model: DipoleModel,
     nuc: Nucleus,
     E_nu: ArrayLike,
     cos_gamma: ArrayLike,
-    flavour_in: int = 0,
+    flavour: int = 0,
     antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
@@ -540,7 +547,7 @@ def radiative_dsigma_dcos(
     groups = _groups(model, channels)
 
     def per_node(t):
-        dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E, t, flavour_in, form_factor)
+        dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E, t, flavour, form_factor)
         pdec = _decay_factor(model, E_N, decay_length)
         beta = k / E_N
         sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))

@@ -70,6 +70,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice, check_finite, concrete, is_traced
+from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
 from .cevns import cevns_dsigma_dER
 from .experiment import Experiment
@@ -265,10 +266,11 @@ def _bind(integrand: Callable, nuc: Nucleus, comp: Flux, E: Array) -> Any:
     return integrand(nuc, comp, E)
 
 
+@renamed_arguments(e_low="E_low")
 def fold_experiment(
     exp: Experiment,
     integrand: Callable[[Nucleus, Flux, Array], Any],
-    e_low: Callable[[Nucleus], ArrayLike] | ArrayLike = 0.0,
+    E_low: Callable[[Nucleus], ArrayLike] | ArrayLike = 0.0,
     per_nucleus: bool = False,
     components: tuple[Flux, ...] | None = None,
     *,
@@ -277,7 +279,7 @@ def fold_experiment(
     parts: str = "all",
     n_per_panel: int | None = None,
 ) -> Any:
-    """T × Σ_components Σ_i N_i × ∫_{E ≥ e_low(nuc_i)} integrand(nuc_i, component, E) dΦ/dE dE.
+    """T × Σ_components Σ_i N_i × ∫_{E ≥ E_low(nuc_i)} integrand(nuc_i, component, E) dΦ/dE dE.
 
     Parameters
     ----------
@@ -287,7 +289,7 @@ def fold_experiment(
     integrand : callable (Nucleus, Flux component, E [GeV]) -> scalar/array/pytree
         Typically a cross section [GeV^-2] (integrated over the recoil window); uses the
         component's ``flavour``/``antineutrino``. Called with a scalar E (vmapped by ``fold``).
-    e_low : callable Nucleus -> float, or float
+    E_low : callable Nucleus -> float, or float
         Lower neutrino-energy bound [GeV] per species (differentiable).
     per_nucleus : bool
         If True, return the per-species results stacked on a leading axis of length
@@ -312,7 +314,7 @@ def fold_experiment(
     Notes
     -----
     Python loop over flux components only. All target species are evaluated together under
-    ``jax.vmap`` (one compiled copy instead of one per species): ``integrand`` and ``e_low``
+    ``jax.vmap`` (one compiled copy instead of one per species): ``integrand`` and ``E_low``
     then receive a slice of a :class:`~jaxdipole.nuclei.SpeciesStack`: the dynamic fields of
     one species (mass, ``charge``, Helm parameters, n_neutrons, ``helm_rn``), no ``Z``/``A``
     -- they must depend on the nucleus only through those (all of jaxdipole's cross sections
@@ -327,7 +329,7 @@ def fold_experiment(
     for comp in comps:
 
         def one(nuc, comp=comp):
-            lo = e_low(nuc) if callable(e_low) else e_low
+            lo = E_low(nuc) if callable(E_low) else E_low
             br = None if breaks is None else breaks(nuc)
             fn = functools.partial(_bind, integrand, nuc, comp)
             kw = fold_options(br, batch_size, parts, n_per_panel)

@@ -34,6 +34,7 @@ from jax.typing import ArrayLike
 
 from . import stats
 from ._checks import check_choice, check_nonnegative, concrete
+from ._deprecate import renamed_arguments
 from ._jit import compiled
 from .experiment import Experiment
 from .model import DipoleModel
@@ -273,9 +274,9 @@ def _limit_from_bins(model, flavour, s, b, cl, sigma_b):
     return jnp.where(seen, mu_ref * jnp.sqrt(jnp.where(seen, x, 1.0)), jnp.inf)
 
 
-def _check_radiative(model=None, cl=0.9, background=0.0, scale="all", flavour=None, **_):
+def _check_radiative(model=None, cl=0.9, background_events=0.0, scale="all", flavour=None, **_):
     stats._check_cl(cl)
-    check_nonnegative("background", background, "events")
+    check_nonnegative("background_events", background_events, "events")
     check_scale(scale)
     if flavour is not None:
         _check_flavour(flavour)
@@ -352,6 +353,7 @@ def _solve_log_rate(log_rate, log_s, max_iter):
     return t, state
 
 
+@renamed_arguments(background="background_events")
 @compiled(check=_check_radiative)
 def radiative_reach(
     model: DipoleModel,
@@ -359,7 +361,7 @@ def radiative_reach(
     *,
     flavour: int | None = None,
     cl: float = stats.CL90,
-    background: ArrayLike = 0.0,
+    background_events: ArrayLike = 0.0,
     channels="all",
     scale: str | int | np.integer | Callable[[DipoleModel, Any], DipoleModel] = "all",
     n_newton: int = N_NEWTON,
@@ -371,8 +373,8 @@ def radiative_reach(
     Solves N_γ(scaled couplings) = s_up for the scale k of the couplings that ``scale``
     selects, with N_γ = :func:`jaxdipole.radiative_events` (recoil in the window, N decaying
     inside ``exp.decay_length``, photon in the photon window) and s_up the median expected
-    counting limit for ``background`` expected photon-coincidence events (2.303 at 90 % CL
-    when 0). Returns k · |mu[flavour]|.
+    counting limit for ``background_events`` expected photon-coincidence events (2.303 at
+    90 % CL when 0). Returns k · |mu[flavour]|.
 
     Parameters
     ----------
@@ -384,8 +386,9 @@ def radiative_reach(
         Which moment is reported: ``scale`` when it is a flavour index, else 0 (μ_e).
     cl : float
         Confidence level.
-    background : float
-        Expected background events in the coincidence window (default 0).
+    background_events : float
+        Expected background events in the coincidence window (default 0; the former
+        spelling ``background`` is deprecated).
     channels : "all" | "active" | "sterile" | 0 | 1 | 2
         Photon channels counted (as :func:`jaxdipole.radiative_events`).
     scale : "all" | "active" | 0 | 1 | 2 | callable
@@ -426,7 +429,7 @@ def radiative_reach(
     check_choice("method", method, ("narrow_width", "full"))
     if method == "full" and channels not in ("all", "active"):
         raise ValueError("method='full' counts N -> nu gamma photons: channels must be 'all'")
-    s_up = stats.asimov_upper_limit(jnp.asarray(background, dtype=float), cl)
+    s_up = stats.asimov_upper_limit(jnp.asarray(background_events, dtype=float), cl)
     log_s = jnp.log(s_up)
 
     def log_rate_of(md, xp):
