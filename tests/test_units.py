@@ -23,6 +23,10 @@ if sys.argv[1] == "sigma":
     md = jd.DipoleModel(m_N=5e-3, mu=(1e-9, 0.0, 0.0))
     sigma = jd.primakoff_sigma(md, jd.nucleus("Ge74"), 8e-3)
     out.update(sigma_dtype=str(sigma.dtype), sigma_cm2=float(sigma) / jd.units.cm2)
+    try:  # event rates need float64: refused with a clear error, not NaN
+        jd.primakoff_events(md, jd.experiments.ge_reactor())
+    except ValueError as err:
+        out.update(rates_error=str(err))
 print(json.dumps(out))
 """
 
@@ -57,6 +61,7 @@ def test_import_x64_switch_in_fresh_interpreters():
     assert res["off_jax_on"]["x64"] and res["off_jax_on"]["default"] == "float64"
     assert res["off"]["sigma_dtype"] == "float32"
     assert res["off"]["sigma_cm2"] == pytest.approx(8.65408e-45, rel=1e-4)
+    assert "needs float64" in res["off"]["rates_error"] and "float32" in res["off"]["rates_error"]
 
 
 @pytest.mark.parametrize(

@@ -58,3 +58,20 @@ def check_choice(name: str, value, choices) -> None:
     """Raise ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def require_float64(what: str) -> None:
+    """Raise ValueError naming the dtype unless JAX computes in float64 (``jax_enable_x64``).
+
+    Event rates multiply cross sections of ~1e-45 cm² (~1e-17 GeV⁻²) by ~1e25 nuclei, exposures
+    of ~1e30 GeV⁻¹ and fluxes whose totals overflow float32 in natural units, so the folds
+    would return NaN or 0 in float32; the cross sections, decay widths and kinematics work in
+    either precision.
+    """
+    if not jax.config.read("jax_enable_x64"):
+        raise ValueError(
+            f"{what} needs float64, but JAX computes in float32 (jax_enable_x64 is off, e.g. "
+            "JAXDIPOLE_X64=0 before importing jaxdipole): event rates under- and overflow in "
+            "float32. Unset JAXDIPOLE_X64 or call jax.config.update('jax_enable_x64', True) "
+            "before creating arrays; the cross sections and decay widths also work in float32."
+        )

@@ -38,7 +38,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from . import units as u
-from ._checks import concrete
+from ._checks import concrete, require_float64
 from .flux import Flux, ReactorFlux
 from .nuclei import Material, Nucleus, as_material, material
 
@@ -155,7 +155,8 @@ class Experiment(eqx.Module):
     records whether the experiment was built with a resolution (or a traced one): without it
     the rates skip the threshold turn-on quadrature. Switch a resolution on with
     ``with_(resolution=...)``; a resolution put into a ``smeared=False`` experiment with
-    ``tree_at`` raises at run time instead of being ignored.
+    ``tree_at`` raises at run time instead of being ignored. Experiments need float64 (the
+    default of ``import jaxdipole``): with JAX in float32 the constructor raises ValueError.
     """
 
     target: Material
@@ -197,6 +198,7 @@ class Experiment(eqx.Module):
         background: ArrayLike = 0.0,
         name: str = "experiment",
     ):
+        require_float64("Experiment (event rates, photon spectra, reaches and fits)")
         if not isinstance(target, Material | Nucleus | str):
             raise ValueError(
                 f"Experiment: target must be a Material, Nucleus or material name, got {target!r}"

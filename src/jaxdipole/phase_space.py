@@ -32,7 +32,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._checks import check_choice, check_positive
+from ._checks import check_choice, check_positive, require_float64
 from ._deprecate import renamed_arguments
 from ._math import safe_sqrt
 from .decay import decay_width
@@ -383,8 +383,10 @@ def integrate(
 
     Returns
     -------
-    MCResult(sigma, error, hist, hist_error, n_points); σ in GeV^-2.
+    MCResult(sigma, error, hist, hist_error, n_points); σ in GeV^-2. Needs float64 (the
+    |M|² traces and the importance weights are written for it): ValueError in float32.
     """
+    require_float64("phase_space.integrate (the full 2 -> 3 Monte Carlo)")
     _check_options(flavour, flavour_out, final_state)
     check_choice("sampler", sampler, SAMPLERS)
     check_positive("E_nu", E_nu, "GeV")
