@@ -482,6 +482,18 @@ def _recoil_panels(exp: Experiment, T_lo, T_hi):
     return [(T_lo, c), (c, top)]
 
 
+def _theta_nodes(exp: Experiment, T_lo, T_hi, theta, n: int, dtype):
+    """Gauss–Legendre nodes and weights (n per panel) in the N angle θ_N over the recoil panels
+    of [T_lo, T_hi] (:func:`_recoil_panels`), θ_N(T) given by ``theta``."""
+    tq, wq = (jnp.asarray(v, dtype=dtype) for v in gauss_legendre_unit(n))
+    th, w = [], []
+    for lo, hi in _recoil_panels(exp, T_lo, T_hi):
+        a, b = theta(lo), theta(hi)
+        th.append(a + (b - a) * tq)
+        w.append((b - a) * wq)
+    return jnp.concatenate(th), jnp.concatenate(w)
+
+
 def _fixed_n_range(E_N, k, m, M):
     """(E_N − k, T_a, T_b): the recoil range at fixed N energy, T_a at cos θ_N = 1 (N forward)
     and T_b at cos θ_N = −1 (T = ((E_N − k)² + 2E_N k (1 − cos θ_N)) / 2(M − E_N + k cos θ_N))."""
@@ -517,13 +529,7 @@ def _continuum_moments(model, exp, nuc, comp, k, L, form_factor, decay_length, p
         op = jnp.where(ok, (M - E_N - k) * (T_b - Tc) * q, 1.0)
         return 2.0 * jnp.arctan2(safe_sqrt(om), safe_sqrt(op))
 
-    tq, wq = (jnp.asarray(v, dtype=E_N.dtype) for v in gauss_legendre_unit(L + _THETA_EXTRA))
-    th, w = [], []
-    for lo, hi in _recoil_panels(exp, T_lo, T_hi):
-        a, b = theta(lo), theta(hi)
-        th.append(a + (b - a) * tq)
-        w.append((b - a) * wq)
-    th, w = jnp.concatenate(th), jnp.concatenate(w)
+    th, w = _theta_nodes(exp, T_lo, T_hi, theta, L + _THETA_EXTRA, E_N.dtype)
     sh = jnp.sin(0.5 * th)
     x, sin_x = 1.0 - 2.0 * sh * sh, jnp.sin(th)
     num = d * d + 4.0 * E_N * k * sh * sh
@@ -711,13 +717,7 @@ def _line_photon(eps, model, exp, nuc, comp, omega, a, L, form_factor, decay_len
             K = 4.0 * s_inv * (Tc - t_min) * (t_max - Tc)
             return jnp.arctan2(safe_sqrt(K), 2.0 * E * E - 2.0 * (E + M) * Tc - m * m)
 
-        tq, wq = (jnp.asarray(v, dtype=E.dtype) for v in gauss_legendre_unit(L + _THETA_EXTRA))
-        th, w = [], []
-        for lo, hi in _recoil_panels(exp, T_lo, T_hi):
-            lo_t, hi_t = theta(lo), theta(hi)
-            th.append(lo_t + (hi_t - lo_t) * tq)
-            w.append((hi_t - lo_t) * wq)
-        th, w = jnp.concatenate(th), jnp.concatenate(w)
+        th, w = _theta_nodes(exp, T_lo, T_hi, theta, L + _THETA_EXTRA, E.dtype)
         c, sin_x = jnp.cos(th), jnp.sin(th)
         T = t_min + (t_max - t_min) * 0.5 * (1.0 - c)
         for _ in range(4):  # Newton on F(T) = 2E² − m² − 2E k(T) cos θ − 2(E + M) T = 0
