@@ -79,14 +79,19 @@ from .primakoff import primakoff_dsigma_dER as primakoff_dsigma_dER
 from .primakoff import primakoff_dsigma_dER_helicity as primakoff_dsigma_dER_helicity
 from .primakoff import primakoff_polarisation as primakoff_polarisation
 from .primakoff import primakoff_sigma as primakoff_sigma
+from .primakoff import primakoff_sigma_window as primakoff_sigma_window
 from .radiative import radiative_dsigma as radiative_dsigma
 from .radiative import radiative_dsigma_dcos as radiative_dsigma_dcos
 from .radiative import radiative_dsigma_dEgamma as radiative_dsigma_dEgamma
 from .radiative import radiative_sigma as radiative_sigma
 from .radiative import radiative_sigma_binned as radiative_sigma_binned
+from .rates import background_events as background_events
+from .rates import cevns_binned as cevns_binned
 from .rates import cevns_events as cevns_events
 from .rates import cevns_recoil_spectrum as cevns_recoil_spectrum
+from .rates import cevns_window_events as cevns_window_events
 from .rates import primakoff_events as primakoff_events
+from .rates import primakoff_window_events as primakoff_window_events
 from .rates import recoil_binned as recoil_binned
 from .rates import recoil_spectrum as recoil_spectrum
 from .scan import scan as scan
@@ -95,6 +100,94 @@ from .sensitivity import radiative_reach as radiative_reach
 from .solar import SolarFlux as SolarFlux
 from .spallation import MichelFlux as MichelFlux
 from .spallation import SpallationFlux as SpallationFlux
+
+#: The public namespace: the modules, and the classes and functions re-exported from them
+#: (``jd.experiments`` is the namespace of preset experiments, ``jd.experiment`` its module).
+__all__ = [
+    "coherent",
+    "coherent_csi",
+    "constants",
+    "decay",
+    "experiment",
+    "fit",
+    "flux",
+    "histfactory",
+    "kinematics",
+    "limits",
+    "matrix_elements",
+    "nuclei",
+    "offshell_rates",
+    "phase_space",
+    "photon_rates",
+    "plotting",
+    "radiative",
+    "rates",
+    "reach",
+    "sensitivity",
+    "solar",
+    "spallation",
+    "stats",
+    "units",
+    "xenonnt",
+    "background_events",
+    "branching_ratios",
+    "cevns_binned",
+    "cevns_dsigma_dER",
+    "cevns_events",
+    "cevns_recoil_spectrum",
+    "cevns_sigma",
+    "cevns_window_events",
+    "decay_length",
+    "decay_probability",
+    "decay_width",
+    "DipoleModel",
+    "Experiment",
+    "experiments",
+    "Flux",
+    "FluxSum",
+    "form_factor",
+    "helm_form_factor",
+    "lifetime",
+    "Material",
+    "material",
+    "mean_decay_length",
+    "MichelFlux",
+    "min_neutrino_energy",
+    "MonochromaticFlux",
+    "Nucleus",
+    "nucleus",
+    "partial_widths",
+    "photon_angle_spectrum",
+    "photon_energy_spectrum",
+    "photon_map",
+    "primakoff_dsigma_dER",
+    "primakoff_dsigma_dER_helicity",
+    "primakoff_events",
+    "primakoff_polarisation",
+    "primakoff_reach",
+    "primakoff_sigma",
+    "primakoff_sigma_window",
+    "primakoff_window_events",
+    "radiative_dsigma",
+    "radiative_dsigma_dcos",
+    "radiative_dsigma_dEgamma",
+    "radiative_events",
+    "radiative_events_mc",
+    "radiative_reach",
+    "radiative_sigma",
+    "radiative_sigma_binned",
+    "ReactorFlux",
+    "recoil_binned",
+    "recoil_range",
+    "recoil_spectrum",
+    "scan",
+    "SolarFlux",
+    "SpallationFlux",
+    "TabulatedFlux",
+    "threshold_energy",
+    "weak_charge",
+    "__version__",
+]
 
 try:
     __version__ = _metadata.version("jaxdipole")
