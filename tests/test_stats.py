@@ -435,3 +435,29 @@ def test_invalid_input_raises():
         stats.dirac_majorana_z(np.ones(3), np.ones(3), truth="both")
     with pytest.raises(ValueError, match="n_toys"):
         stats.poisson_toys(jax.random.key(0), np.ones(3), 0)
+
+
+@pytest.mark.parametrize(
+    "g, a, b",
+    [
+        (lambda s: np.sqrt(s) - 1.3, 0.0, 4.0),  # sqrt(q)-like: the limits' case
+        (lambda s: np.tanh(5.0 * (s - 2.0)) + 0.1, 0.5, 9.0),  # flat ends
+        (lambda s: (s - 1.0) ** 3 + 1e-3 * s, 0.0, 3.0),  # a flat crossing
+    ],
+)
+def test_limit_root_finder_against_brentq(g, a, b):
+    # the regula falsi (Illinois) that solves q(s) = q_crit for the data limits: the root of
+    # scipy's brentq to 1e-9 relative, in few evaluations
+    from scipy.optimize import brentq
+
+    from jaxdipole.coherent import _illinois
+
+    calls = []
+
+    def counted(s):
+        calls.append(s)
+        return float(g(s))
+
+    root = _illinois(counted, a, b, float(g(a)), float(g(b)))
+    assert root == pytest.approx(brentq(g, a, b, xtol=1e-14), rel=1e-9)
+    assert len(calls) <= 20  # 8, 11, 14 (bisection to 1e-9: ~32)
