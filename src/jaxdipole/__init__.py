@@ -137,7 +137,6 @@ __all__ = [
     "cevns_recoil_spectrum",
     "cevns_sigma",
     "cevns_window_events",
-    "decay_length",
     "decay_probability",
     "decay_width",
     "DipoleModel",

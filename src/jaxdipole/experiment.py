@@ -300,15 +300,16 @@ class Experiment(eqx.Module):
         decays (the static ``prompt`` flag; see :meth:`check_flags`)."""
         return None if self.prompt else self.decay_length
 
-    def check_flags(self, value: Any) -> Any:
+    def check_flags(self, value: Any, *, decays: bool = True) -> Any:
         """``value`` (a pytree of results), raising at run time where a field put in with
         ``eqx.tree_at`` disagrees with a static flag: a resolution in an experiment built
-        without one (``smeared`` False) or a finite ``decay_length`` in one built for prompt
-        decays (``prompt`` True). :meth:`with_` sets both consistently."""
+        without one (``smeared`` False) or, with ``decays`` (results that depend on where N
+        decays), a finite ``decay_length`` in one built for prompt decays (``prompt`` True).
+        :meth:`with_` sets both consistently."""
         checks = []
         if not self.smeared:
             checks.append((self.resolution != 0, "resolution", "'smeared' flag is False"))
-        if self.prompt:
+        if decays and self.prompt:
             finite = jnp.isfinite(self.decay_length)
             checks.append((finite, "decay_length", "'prompt' flag is True"))
         for bad, field, flag in checks:
@@ -332,7 +333,7 @@ class Experiment(eqx.Module):
             "exposure": self.exposure,
             "flux": self.flux,
             "recoil_threshold": self.recoil_threshold,
-            "decay_length": None if self.prompt else self.decay_length,
+            "decay_length": self.decay_region(),
             "name": self.name,
         }
         kw |= {f: getattr(self, f) for f in _FLOAT_DEFAULTS}

@@ -139,16 +139,6 @@ def _six_sigma(exp: Experiment) -> Array:
     return jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
 
 
-def _unsmeared(exp: Experiment, value: Array) -> Array:
-    """``value``, raising at run time if a resolution was put into an unsmeared experiment."""
-    return eqx.error_if(
-        value,
-        exp.resolution != 0,
-        "Experiment.resolution > 0 in an experiment built without resolution (its static "
-        "'smeared' flag is False): set it with exp.with_(resolution=...), not eqx.tree_at",
-    )
-
-
 def recoil_efficiency(exp: Experiment, E_R: ArrayLike, window: bool = True) -> Array:
     """Detection efficiency ε(E_R) of a nuclear recoil of true energy E_R [GeV] (dimensionless).
 
@@ -258,7 +248,7 @@ def recoil_nodes(
     E = jnp.concatenate([p[0] for p in parts])
     W = jnp.concatenate([p[1] for p in parts])
     W = jnp.where(nonempty, W * recoil_efficiency(exp, E, window), 0.0)
-    return E, (W if exp.smeared else _unsmeared(exp, W))
+    return E, (W if exp.smeared else exp.check_flags(W, decays=False))
 
 
 # ============================================================================ flux side
@@ -463,7 +453,7 @@ def fold_recoil_window(
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
     if not exp.smeared:  # built without resolution: no turn-on to add
         total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
-        return jax.tree.map(lambda v: _unsmeared(exp, v), total)
+        return exp.check_flags(total, decays=False)
     # (b) the turn-on [E_thr − 6σ, E_thr + 6σ] ∩ window (zero width for σ = 0), erfc resolved by
     # the two turn-on panels of recoil_nodes (the third has zero width since t_hi <= thr + 6σ)
     t_hi = jnp.maximum(jnp.minimum(b_cut, thr + s6), lower)
