@@ -245,7 +245,7 @@ def gauss_legendre_unit(n: int) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (x + 1.0), 0.5 * w
 
 
-def sigma_gl(energies, m, mu, tgt, thr=0.0, n_nodes=32, form_factor=True) -> np.ndarray:
+def sigma_gl(energies, m, mu, tgt, thr=0.0, n_recoil=32, form_factor=True) -> np.ndarray:
     """σ(E) [GeV^-2] with n-node Gauss–Legendre in ln E_R, vectorised NumPy.
 
     ``energies``, ``m`` and ``mu`` broadcast against each other (1-D result of their
@@ -257,7 +257,7 @@ def sigma_gl(energies, m, mu, tgt, thr=0.0, n_nodes=32, form_factor=True) -> np.
     ok = (b > 0) & (lo < b) & (lo > 0)
     lo_s, b_s = np.where(ok, lo, 1.0), np.where(ok, b, 1.0)
     L = np.log(b_s / lo_s)
-    x, w = gauss_legendre_unit(n_nodes)
+    x, w = gauss_legendre_unit(n_recoil)
     T = lo_s[..., None] * np.exp(L[..., None] * x)
     vals = dsigma_dER(E[..., None], T, m[..., None], mu[..., None], tgt, form_factor)
     return np.where(ok, np.sum(w * T * L[..., None] * vals, axis=-1), 0.0)

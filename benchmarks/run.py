@@ -323,7 +323,7 @@ def case_sigma(cfg: dict, dtypes: list[str], cpu: dict) -> dict:
     tgt = ref.Target.lewin_smith(nuc.Z, nuc.A, float(nuc.mass))
     m = M_N_SIGMA
     E64 = np.linspace(5.01, 10.0, n) * u.MeV
-    sizes = {"n_energies": n, "m_N_GeV": m, "nucleus": "Ge74", "n_nodes_ER": 32}
+    sizes = {"n_energies": n, "m_N_GeV": m, "nucleus": "Ge74", "n_recoil": 32}
     rows, notes = [], []
 
     b = cfg["budget_s"]
@@ -361,7 +361,7 @@ def case_sigma(cfg: dict, dtypes: list[str], cpu: dict) -> dict:
             )
     model = model_of(m, MU_REF)
     fq = jax.jit(
-        jax.vmap(lambda e: jd.primakoff_sigma(model, nuc, e, method="quadrature", n_nodes=32))
+        jax.vmap(lambda e: jd.primakoff_sigma(model, nuc, e, method="quadrature", n_recoil=32))
     )
     out_q, t = bench_jax(fq, jnp.asarray(E64), budget_s=cfg["budget_s"])
     rows.append(
@@ -504,7 +504,7 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
     )
     # the same scan at equal accuracy: 16 flux nodes instead of 32 (≤ 1e-6; measured below)
     exp16 = jd.experiments.ge_reactor(
-        flux=jd.ReactorFlux.vogel_engel_benchmark(4.0 * u.GW, 100.0 * u.m, n_nodes=16)
+        flux=jd.ReactorFlux.vogel_engel_benchmark(4.0 * u.GW, 100.0 * u.m, n_energy=16)
     )
 
     events16 = events_at(exp16)
@@ -517,7 +517,7 @@ def case_grid(cfg: dict, cpu: dict) -> dict:
             sizes,
             npts,
             t_s16,
-            note="ReactorFlux n_nodes=16 (default 32): accuracy ≤ 1e-6 as the speed target asks",
+            note="ReactorFlux n_energy=16 (default 32): accuracy ≤ 1e-6 as the speed target asks",
         )
     )
     # a 10⁶-point (m_N, μ) grid (quick: 10⁴) with jd.scan, as a user calls it
@@ -721,7 +721,7 @@ def case_photon(cfg: dict) -> dict:
         100.0 * u.m,
         spectrum="vogel-engel",
         fissions_per_energy=ORACLE_FISSIONS_PER_ENERGY,
-        n_nodes=256,
+        n_energy=256,
     )
     spec_fine = np.asarray(jd.photon_energy_spectrum(model, exp.with_(flux=fine), ej))
     floor = 1e-6
@@ -824,13 +824,13 @@ def case_grad(cfg: dict) -> dict:
     }
 
 
-def _sigma_explicit(model, nuc, E, n_nodes=32):
+def _sigma_explicit(model, nuc, E, n_recoil=32):
     """σ(E) from the public dσ/dE_R and recoil range with GL nodes in E's dtype."""
     a, b = jd.recoil_range(E, model.m_N, nuc.mass)
     ok = (a > 0) & (b > a)
     a_s, b_s = jnp.where(ok, a, 1.0), jnp.where(ok, b, 2.0)
     L = jnp.log(b_s / a_s)
-    x, w = (jnp.asarray(v, E.dtype) for v in ref.gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v, E.dtype) for v in ref.gauss_legendre_unit(n_recoil))
     T = a_s * jnp.exp(L * x)
     ds = jax.vmap(lambda t: jd.primakoff_dsigma_dER(model, nuc, E, t))(T)
     return jnp.where(ok, jnp.sum(w * T * L * ds), 0.0)

@@ -103,10 +103,10 @@ def dsigma_dER(E, E_R, m, M, Z, A, helm=True, mu=1.0):
     return np.where(inside, val, 0.0)
 
 
-def sigma_primakoff(E, m, M, Z, A, helm=True, mu=1.0, n_nodes=64):
+def sigma_primakoff(E, m, M, Z, A, helm=True, mu=1.0, n_recoil=64):
     """Total Primakoff σ(E) in GeV⁻² by Gauss–Legendre in u = ln E_R (vectorised over E)."""
     E = np.atleast_1d(np.asarray(E, dtype=float))
-    x, w = np.polynomial.legendre.leggauss(n_nodes)
+    x, w = np.polynomial.legendre.leggauss(n_recoil)
     u, w = 0.5 * (x + 1), 0.5 * w
     out = np.empty(E.shape)
     for sl in _chunks(E.size, _CHUNK // 4):

@@ -127,7 +127,8 @@ def test_reach_outputs_reproduce_the_limits(tmp_path, capsys):
         # the default fixed mu_NN' = 1e-5 mu_B (m_N' = 0.5 m_N): 2.303 N' gamma events at mu_e
         mu_s = float(r["sterile_mu_prime_1e-05_muB"]) * u.mu_B
         md = jd.DipoleModel(m, (mu_s, 0.0, 0.0), "dirac", 0.5 * m, 1e-5 * u.mu_B)
-        assert float(jd.radiative_events(md, exp, "sterile")) == pytest.approx(2.303, rel=1e-3)
+        n90 = float(jd.radiative_events(md, exp, channels="sterile"))
+        assert n90 == pytest.approx(2.303, rel=1e-3)
         # beats both: below the Primakoff curve and the production-only existing limit
         both = float(r["sterile_mu_prime_1e-05_muB"]) < min(
             float(r["primakoff_muB"]), float(r["strongest_production_muB"])
@@ -176,8 +177,8 @@ def test_limits_and_spectrum_subcommands(tmp_path, capsys):
     assert env == pytest.approx(jd.limits.strongest_limit(m, "e"), rel=1e-3)  # 6-digit masses
     assert "LSND" in capsys.readouterr().out
     assert cli.main(["limits", "--flavour", "sterile"]) == 2
-    rc = cli.main(["spectrum", "--out", str(tmp_path), "--m-n", "3", "--n-energy", "6",
-                   "--n-cos", "2", "--experiment", "nucleus-upgrade"])  # fmt: skip
+    rc = cli.main(["spectrum", "--out", str(tmp_path), "--m-n", "3", "--n-energy-bins", "6",
+                   "--n-cos-bins", "2", "--experiment", "nucleus-upgrade"])  # fmt: skip
     assert rc == 0
     rows = list(csv.DictReader((tmp_path / "spectra.csv").read_text().splitlines()))
     assert len(rows) == 6

@@ -88,7 +88,7 @@ def test_python_ints_stay_static():
     a = jd.primakoff_sigma(MODEL.__class__(5 * MeV, mu=(0.0, 1e-9, 0.0)), W184, E, 1)
     b = jd.primakoff_sigma(MODEL, W184, E, 0)
     assert float(a) == pytest.approx(float(b), rel=1e-14)
-    q = jd.primakoff_sigma(MODEL, W184, jnp.asarray(E), n_nodes=32, method="quadrature")
+    q = jd.primakoff_sigma(MODEL, W184, jnp.asarray(E), n_recoil=32, method="quadrature")
     assert float(q) == pytest.approx(float(b), rel=1e-8)
 
 

@@ -173,7 +173,7 @@ def test_chooz_flux_numbers():
     # 3.712e11 + 1.849e11 cm^-2 s^-1 above 1.8 MeV (independent integration of the HM spectra)
     tot = float(f.total(1.8 * MeV)) * u.cm2 * u.s
     assert tot == pytest.approx(3.712e11 + 1.849e11, rel=1e-3)
-    assert X.chooz_flux("vogel-engel").spectrum == "vogel-engel"
+    assert X.chooz_flux(spectrum="vogel-engel").spectrum == "vogel-engel"
 
 
 def test_nucleus_phase1_documented_numbers():

@@ -320,7 +320,7 @@ def test_photon_window_optimisation_with_photon_background():
     def fom(e_min_mev):  # maximise -ln μ_90
         exp = exp0.with_(photon_energy_min=e_min_mev * u.MeV)
         b = per_mev * (10.0 - e_min_mev)
-        return -jnp.log(radiative_reach(md, exp, background_events=b, precise=False, n_nodes=8))
+        return -jnp.log(radiative_reach(md, exp, background_events=b, precise=False, n_recoil=8))
 
     grid = np.linspace(0.2, 3.0, 29)
     f_grid = np.asarray(jd.scan(fom, [grid]))

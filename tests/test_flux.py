@@ -403,7 +403,7 @@ BAD = [
     (lambda: ReactorFlux(1 * u.GW, 1 * u.m, spectrum="ill"), "spectrum"),
     (lambda: ReactorFlux(1 * u.GW, 1 * u.m, e_max=-1.0), "e_max"),
     (lambda: ReactorFlux(1 * u.GW, 1 * u.m, flavour=3), "flavour"),
-    (lambda: ReactorFlux(1 * u.GW, 1 * u.m, n_nodes=0), "n_nodes"),
+    (lambda: ReactorFlux(1 * u.GW, 1 * u.m, n_energy=0), "n_energy"),
     (lambda: ReactorFlux(1 * u.GW, 1 * u.m, fissions_per_energy=-1.0), "fissions_per_energy"),
     (lambda: TabulatedFlux([1.0], [1.0]), "energies"),
     (lambda: TabulatedFlux([1.0, 2.0], [1.0, 1.0, 1.0]), "dphi_dE"),

@@ -94,7 +94,7 @@ def test_table_rule_does_not_grow_with_the_table():
     for n_knots, n_panels in [(41, 40), (4000, MAX_TABLE_PANELS)]:
         tab = ve_table(n_knots)
         E, W = tab.nodes(0.0)
-        assert E.shape[0] == n_panels * tab.n_nodes
+        assert E.shape[0] == n_panels * tab.n_energy
         edges = np.asarray(tab.panel_edges())
         assert np.all(np.diff(edges) > 0)  # knots as edges, no repeats
         assert np.all(np.isin(edges, np.asarray(tab.energies)))
@@ -157,8 +157,8 @@ def _brute(flux):
 
 
 def _bin_errors(model, exp, exp_ref, edges, channels="all"):
-    got = np.asarray(jd.photon_energy_spectrum(model, exp, edges, channels))
-    ref = np.asarray(jd.photon_energy_spectrum(model, exp_ref, edges, channels))
+    got = np.asarray(jd.photon_energy_spectrum(model, exp, edges, channels=channels))
+    ref = np.asarray(jd.photon_energy_spectrum(model, exp_ref, edges, channels=channels))
     sel = ref > 0.01 * ref.max()
     assert sel.sum() >= 10  # a spectrum, not a few bins
     return np.max(np.abs(got[sel] / ref[sel] - 1)), got, ref
@@ -277,7 +277,7 @@ def test_photon_map_cells_against_brute_force_recoil_rule(nature):
     c_edges = jnp.linspace(-1.0, 1.0, 9)
     got = np.asarray(jd.photon_map(model, exp, e_edges, c_edges))
     ref = np.asarray(
-        jd.photon_map(model, exp, e_edges, c_edges, precise=False, n_nodes=512, n_nodes_cos=24)
+        jd.photon_map(model, exp, e_edges, c_edges, precise=False, n_recoil=512, n_cos=24)
     )
     sel = ref > 0.01 * ref.max()
     assert sel.sum() >= 20
@@ -292,7 +292,7 @@ def test_sterile_selection_without_a_sterile_moment_is_zero():
     e_edges = jnp.linspace(0.0, 10 * MeV, 5)
     assert float(jd.radiative_events(model, exp, channels="sterile")) == 0.0
     np.testing.assert_allclose(
-        jd.photon_energy_spectrum(model, exp, e_edges, "all"),
-        jd.photon_energy_spectrum(model, exp, e_edges, "active"),
+        jd.photon_energy_spectrum(model, exp, e_edges, channels="all"),
+        jd.photon_energy_spectrum(model, exp, e_edges, channels="active"),
         rtol=1e-14,
     )

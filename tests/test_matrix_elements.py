@@ -227,7 +227,7 @@ N_MC = 2**16
 @jax.jit
 def chain_binned(model):
     """On-shell chain (prompt decays, N -> ν_e γ) in the test bins."""
-    return jd.radiative_sigma_binned(model, CA, E8, E_EDGES, C_EDGES, channels=0, n_nodes_er=32)
+    return jd.radiative_sigma_binned(model, CA, E8, E_EDGES, C_EDGES, channels=0, n_recoil=32)
 
 
 @pytest.mark.parametrize(

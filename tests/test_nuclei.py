@@ -331,13 +331,13 @@ def test_form_factor_recoil_energy_and_kinds():
     q = np.sqrt(2 * float(nuc.mass) * E_R[1:])
     np.testing.assert_allclose(np.asarray(F)[1:], helm_reference(None, 184, q), rtol=1e-12)
     assert float(F[0]) == 1.0
-    assert float(form_factor(nuc, 1e-5, "HELM")) == float(F[3])
-    assert float(form_factor(nuc, 1e-5, "helm")) < 1.0
+    assert float(form_factor(nuc, 1e-5, kind="HELM")) == float(F[3])
+    assert float(form_factor(nuc, 1e-5, kind="helm")) < 1.0
     for kind in (False, None, "unit"):
-        out = form_factor(nuc, jnp.asarray(E_R), kind)
+        out = form_factor(nuc, jnp.asarray(E_R), kind=kind)
         assert out.shape == E_R.shape and np.all(np.asarray(out) == 1.0)
     with pytest.raises(ValueError, match="kind"):
-        form_factor(nuc, 1e-5, "fourier-bessel")
+        form_factor(nuc, 1e-5, kind="fourier-bessel")
 
 
 def test_jit_vmap_dtype():
@@ -355,4 +355,4 @@ def test_jit_vmap_dtype():
     ref64 = float(form_factor(nuc, 1e-5))
     assert float(form_factor(nuc, jnp.float32(1e-5))) == pytest.approx(ref64, rel=1e-5)
     assert form_factor(nuc, 1e-5).dtype == jnp.float64
-    assert form_factor(nuc, jnp.float32(1e-5), False).dtype == jnp.float32
+    assert form_factor(nuc, jnp.float32(1e-5), kind=False).dtype == jnp.float32

@@ -197,11 +197,11 @@ def test_gradient_when_photon_threshold_sits_on_a_bin_edge():
 
     def binned(e_min):
         exp = SMALL.with_(photon_energy_min=e_min, photon_energy_max=4.0 * u.MeV)
-        return photon_energy_spectrum(md, exp, edges, precise=False, n_nodes=8)
+        return photon_energy_spectrum(md, exp, edges, precise=False, n_recoil=8)
 
     def window(e_min):
         exp = SMALL.with_(photon_energy_min=e_min, photon_energy_max=edges[3])
-        return radiative_events(md, exp, precise=False, n_nodes=8)
+        return radiative_events(md, exp, precise=False, n_recoil=8)
 
     e_min = edges[2]
     jac = np.asarray(jax.jit(jax.jacfwd(binned))(e_min))
@@ -323,8 +323,8 @@ def test_photon_map_line_flux_decay_region_and_threshold():
     got = np.asarray(photon_map(md, exp, e_edges, c_edges))
     spec = np.asarray(photon_energy_spectrum(md, exp, e_edges))
     np.testing.assert_allclose(got.sum(1), spec, rtol=1e-6, atol=1e-9 * spec.max())
-    ref = np.asarray(photon_map(md, exp, e_edges, c_edges, precise=False, n_nodes=256,
-                                n_nodes_cos=16))  # fmt: skip
+    ref = np.asarray(photon_map(md, exp, e_edges, c_edges, precise=False, n_recoil=256,
+                                n_cos=16))  # fmt: skip
     sel = ref > 0.01 * ref.max()
     assert sel.sum() >= 15
     assert np.max(np.abs(got[sel] / ref[sel] - 1)) < 1e-3

@@ -115,7 +115,7 @@ def test_bin_fractions_vs_explicit_boost_mc():
     c_edges = np.linspace(-1, 1, 6)
     hist, _, _ = np.histogram2d(Eg, cg, [e_edges, c_edges])
     fr = np.asarray(
-        photon_bin_fractions(E_N, k, cos_N, m, m / 2, c_L, c_T, e_edges, c_edges, n_nodes=32)
+        photon_bin_fractions(E_N, k, cos_N, m, m / 2, c_L, c_T, e_edges, c_edges, n_cos=32)
     )
     expected = fr * len(Eg)
     mask = expected > 20
@@ -160,9 +160,7 @@ def test_double_differential_cell_vs_binned():
     mod = mdl("dirac")
     g = jax.jit(lambda eg, c: radiative_dsigma(mod, CA, E8, eg, c))
     e1, e2, c1, c2 = 1.0e-3, 1.5e-3, -0.2, 0.4
-    b = radiative_sigma_binned(
-        mod, CA, E8, jnp.asarray([e1, e2]), jnp.asarray([c1, c2]), n_nodes_cos=32
-    )
+    b = radiative_sigma_binned(mod, CA, E8, jnp.asarray([e1, e2]), jnp.asarray([c1, c2]), n_cos=32)
     v, _ = integrate.dblquad(lambda c, eg: float(g(eg, c)), e1, e2, c1, c2, epsrel=1e-7)
     assert v == pytest.approx(float(b[0, 0]), rel=2e-4)
 
@@ -170,7 +168,7 @@ def test_double_differential_cell_vs_binned():
 def test_double_differential_converged():
     mod = mdl("dirac")
     a = radiative_dsigma(mod, CA, E8, 2.5e-3, 0.3)
-    b = radiative_dsigma(mod, CA, E8, 2.5e-3, 0.3, n_scan=128, n_nodes_piece=48)
+    b = radiative_dsigma(mod, CA, E8, 2.5e-3, 0.3, n_scan=128, n_recoil=48)
     assert float(a) == pytest.approx(float(b), rel=1e-6)
     # outside the kinematic region: exactly 0
     assert float(radiative_dsigma(mod, CA, E8, 0.3e-3, 0.3)) == 0.0

@@ -22,7 +22,7 @@ EXP = Experiment(
     jd.nucleus("W184"), 100 * u.g, 1 * u.year, jd.experiments.chooz_flux(), 20 * u.eV,
     10 * u.cm, recoil_max=1 * u.keV, background=100 / (u.kg * u.day * u.keV),
 )  # fmt: skip
-FAST = {"precise": False, "n_nodes": 8}
+FAST = {"precise": False, "n_recoil": 8}
 
 
 def model(m=5 * u.MeV, nature="dirac", **kw):
@@ -213,7 +213,7 @@ def test_fixed_mu_prime_reach_gives_2p303_sterile_photon_events():
     md = sterile_model(1e-5 * u.mu_B)  # N' γ decays dominate the width: partly prompt in 10 cm
     mu90 = float(_rad_scaled(md, EXP, "active", "sterile"))
     at_limit = jd.DipoleModel(md.m_N, (mu90, 0.0, 0.0), "dirac", md.m_N_prime, md.mu_prime)
-    n90 = float(jd.radiative_events(at_limit, EXP, "sterile", **FAST))
+    n90 = float(jd.radiative_events(at_limit, EXP, channels="sterile", **FAST))
     assert n90 == pytest.approx(-np.log(0.1), rel=1e-9)
     # μ_NN' held fixed: the limit differs from the one with both moments scaled together
     both = float(_rad_scaled(md, EXP, "all", "sterile"))
@@ -262,7 +262,11 @@ def test_long_lived_limit_scales_as_one_over_mu_prime():
 def test_saturating_rate_gives_inf_and_fixed_couplings_alone_give_zero():
     # μ_NN' tiny: the N' γ branching ratio falls as μ_e grows, the rate saturates below 2.303
     md = sterile_model(1e-12 * u.mu_B)
-    n_far = float(jd.radiative_events(scale_couplings(md, 1e8, "active"), EXP, "sterile", **FAST))
+    n_far = float(
+        jd.radiative_events(
+            scale_couplings(md, 1e8, scale="active"), EXP, channels="sterile", **FAST
+        )
+    )
     assert n_far < 0.1
     assert np.isinf(float(_rad_scaled(md, EXP, "active", "sterile")))
     g = jax.grad(lambda mp: _rad_scaled(sterile_model(mp), EXP, "active", "sterile"))(
@@ -326,7 +330,7 @@ def test_fixed_coupling_scenarios_names_labels_and_validation():
     assert list(curves) == ["primakoff", name]
     # its value: 2.303 N' γ photons with μ_e at the curve and μ_NN' at the fixed value
     at_limit = jd.DipoleModel(m[0], (curves[name][0], 0.0, 0.0), "dirac", 0.5 * m[0], 1e-5 * u.mu_B)
-    n90 = float(jd.radiative_events(at_limit, EXP, "sterile", **FAST))
+    n90 = float(jd.radiative_events(at_limit, EXP, channels="sterile", **FAST))
     assert n90 == pytest.approx(-np.log(0.1), rel=1e-9)
     won = jd.reach.beats(m, curves)[name]
     env = jd.limits.strongest_limit(m, "e", assumptions=("production",))

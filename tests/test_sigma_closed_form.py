@@ -86,17 +86,17 @@ def _window_fn(m, nuc, E, lo=0.0, hi=jnp.inf):
 _window = jax.jit(_window_fn)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "n_nodes", "form_factor"))
-def _sigma(m, nuc, E, thr=0.0, method="series", n_nodes=32, form_factor=True):
+@functools.partial(jax.jit, static_argnames=("method", "n_recoil", "form_factor"))
+def _sigma(m, nuc, E, thr=0.0, method="series", n_recoil=32, form_factor=True):
     return primakoff_sigma(
-        model(m), nuc, E, recoil_threshold=thr, method=method, n_nodes=n_nodes,
+        model(m), nuc, E, recoil_threshold=thr, method=method, n_recoil=n_recoil,
         form_factor=form_factor,
     )  # fmt: skip
 
 
-@functools.partial(jax.jit, static_argnames=("method", "n_nodes", "form_factor"))
-def _events(mod, exp, method="auto", n_nodes=32, form_factor=True):
-    return jd.primakoff_events(mod, exp, method=method, n_nodes=n_nodes, form_factor=form_factor)
+@functools.partial(jax.jit, static_argnames=("method", "n_recoil", "form_factor"))
+def _events(mod, exp, method="auto", n_recoil=32, form_factor=True):
+    return jd.primakoff_events(mod, exp, method=method, n_recoil=n_recoil, form_factor=form_factor)
 
 
 def sigma_scipy(m, nuc, E, lo_cut=0.0, hi_cut=math.inf):
@@ -254,7 +254,7 @@ def test_window_at_series_edge_vs_fine_quadrature(name):
     for m in (0.01 * MeV, 5 * MeV):
         for thr in (0.0, 1e-6):
             ser = float(_sigma(m, nuc, E, thr))
-            quad = float(_sigma(m, nuc, E, thr, method="quadrature", n_nodes=128))
+            quad = float(_sigma(m, nuc, E, thr, method="quadrature", n_recoil=128))
             assert rel(ser, quad) <= 1e-12, (m, thr)
 
 
@@ -373,7 +373,7 @@ def test_unit_form_factor_exact_at_any_energy(name, m):
             # F = 1: auto is the closed form at any energy (eager, Python branch)
             auto = primakoff_sigma(model(m), nuc, E, form_factor=False, recoil_threshold=thr)
             assert float(auto) == pytest.approx(ours, rel=1e-14)
-            quad = _sigma(m, nuc, E, thr, method="quadrature", n_nodes=128, form_factor=False)
+            quad = _sigma(m, nuc, E, thr, method="quadrature", n_recoil=128, form_factor=False)
             assert rel(float(quad), ours) <= 1e-11, (E, thr)
     assert not bool(series_in_range(nuc, 10.0))  # the Helm series would not apply here
 
@@ -391,7 +391,7 @@ def test_beyond_series_range():
     assert auto == quad and auto > 0
     ref = sigma_scipy(m, nuc, E)
     assert rel(auto, ref) <= 1e-11  # 64 nodes (32: 1e-7 here)
-    assert rel(float(_sigma(m, nuc, E, method="quadrature", n_nodes=128)), ref) <= 1e-11
+    assert rel(float(_sigma(m, nuc, E, method="quadrature", n_recoil=128)), ref) <= 1e-11
     # a window whose top stays below q r_n = 6 is fine even at high E_ν
     top = SERIES_X_MAX**2 / (2 * float(nuc.mass) * float(nuc.helm_rn) ** 2) * 0.99
     ours = float(_window(m, nuc, E, 0.0, top))

@@ -355,5 +355,5 @@ def test_input_validation():
     ):
         with pytest.raises(ValueError, match=msg):
             solar.SolarFlux(1.0, 0.0, b8_table=table)
-    with pytest.raises(ValueError, match="n_nodes"):
-        solar.SolarFlux(1.0, 0.0, n_nodes=0)
+    with pytest.raises(ValueError, match="n_energy"):
+        solar.SolarFlux(1.0, 0.0, n_energy=0)

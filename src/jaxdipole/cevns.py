@@ -16,6 +16,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_nonnegative
+from ._deprecate import renamed_arguments
 from ._jit import compiled
 from ._quadrature import gauss_legendre_unit
 from .nuclei import Nucleus
@@ -51,6 +52,7 @@ def cevns_dsigma_dER(
     nuc: Nucleus,
     E_nu: ArrayLike,
     E_R: ArrayLike,
+    *,
     form_factor: bool | str = True,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
@@ -62,27 +64,30 @@ def cevns_dsigma_dER(
     ok = (E > 0) & (T >= 0) & (T <= cevns_max_recoil(E, M))
     E_s = jnp.where(ok, E, 1.0)
     kin = 1.0 - T / E_s - M * T / (2.0 * E_s * E_s)
-    F = _form_factor(nuc, T, form_factor)
+    F = _form_factor(nuc, T, kind=form_factor)
     qw = weak_charge(nuc, sin2_theta_w)
     pref = constants.G_F**2 * M / (4.0 * jnp.pi)
     return jnp.where(ok & (kin > 0), pref * qw * qw * kin * F * F, 0.0)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 @compiled(check=_check_sigma)
 def cevns_sigma(
     nuc: Nucleus,
     E_nu: ArrayLike,
+    *,
     form_factor: bool | str = True,
     recoil_threshold: ArrayLike = 0.0,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
-    n_nodes: int = N_NODES_CEVNS,
+    n_recoil: int = N_NODES_CEVNS,
 ) -> Array:
     """SM CEvNS total cross section [GeV^-2] for recoils above ``recoil_threshold`` [GeV].
 
-    Gauss–Legendre in E_R on [E_thr, E_R_max] (the threshold is an integration bound, so the
-    result is differentiable in it); 0 when E_thr >= E_R_max. Elementwise: the result has the
-    broadcast shape of E_nu, recoil_threshold and sin2_theta_w (the same per point under
-    ``jax.vmap`` as for the array call).
+    Gauss–Legendre in E_R on [E_thr, E_R_max], ``n_recoil`` nodes (static; formerly
+    ``n_nodes``; the threshold is an integration bound, so the result is differentiable in
+    it); 0 when E_thr >= E_R_max. Elementwise: the result has the broadcast shape of E_nu,
+    recoil_threshold and sin2_theta_w (the same per point under ``jax.vmap`` as for the array
+    call).
     """
     E, lo, s2w = jnp.broadcast_arrays(
         jnp.asarray(E_nu), jnp.asarray(recoil_threshold), jnp.asarray(sin2_theta_w)
@@ -90,7 +95,7 @@ def cevns_sigma(
     hi = cevns_max_recoil(E, nuc.mass)
     width = jnp.maximum(hi - lo, 0.0)
     dt = jnp.result_type(lo, width)
-    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
-    T = lo[..., None] + width[..., None] * x  # (..., n_nodes)
-    f = cevns_dsigma_dER(nuc, E[..., None], T, form_factor, s2w[..., None])
+    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_recoil))  # keep the input dtype
+    T = lo[..., None] + width[..., None] * x  # (..., n_recoil)
+    f = cevns_dsigma_dER(nuc, E[..., None], T, form_factor=form_factor, sin2_theta_w=s2w[..., None])
     return width * jnp.sum(w * f, axis=-1)

@@ -469,12 +469,16 @@ def _spectrum(args: argparse.Namespace) -> int:
 
     _positive("--m-n", args.m_n, "MeV")
     _positive("--mu", args.mu, "mu_B")
-    if not (2 <= args.n_energy <= 2000 and 1 <= args.n_cos <= 2000):
-        raise CLIError("--n-energy must be in [2, 2000] and --n-cos in [1, 2000]")
+    if not (2 <= args.n_energy_bins <= 2000 and 1 <= args.n_cos_bins <= 2000):
+        raise CLIError("--n-energy-bins must be in [2, 2000] and --n-cos-bins in [1, 2000]")
     exp = _experiment(args)
     t0 = time.perf_counter()
     bench = reach.photon_benchmark(
-        exp, args.m_n * u.MeV, args.mu * u.mu_B, n_energy=args.n_energy, n_cos=args.n_cos
+        exp,
+        args.m_n * u.MeV,
+        args.mu * u.mu_B,
+        n_energy_bins=args.n_energy_bins,
+        n_cos_bins=args.n_cos_bins,
     )
     files = write_spectra(Path(args.out), exp, bench, formats=args.format)
     print(
@@ -864,8 +868,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_options(sp)
     sp.add_argument("--m-n", type=float, default=5.0, help="N mass in MeV (default: 5)")
     sp.add_argument("--mu", type=float, default=1e-8, help="mu_e in Bohr magnetons (default: 1e-8)")
-    sp.add_argument("--n-energy", type=int, default=24, help="E_gamma bins (default: 24)")
-    sp.add_argument("--n-cos", type=int, default=10, help="cos theta_gamma bins (default: 10)")
+    # --n-energy / --n-cos: the former spellings, still accepted
+    sp.add_argument(
+        "--n-energy-bins", "--n-energy", type=int, default=24, help="E_gamma bins (default: 24)"
+    )
+    sp.add_argument(
+        "--n-cos-bins", "--n-cos", type=int, default=10, help="cos theta_gamma bins (default: 10)"
+    )
     sp.add_argument(
         "--format", type=_formats, default=list(FORMATS), help="csv,json (default: both)"
     )

@@ -27,6 +27,7 @@ from jax.scipy.special import ndtr
 from jax.typing import ArrayLike
 
 from . import units as u
+from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
 from .kinematics import recoil_range
@@ -186,6 +187,7 @@ def load_cenns10(path: str | Path) -> CENNS10Release:
     )
 
 
+@renamed_arguments(n_nodes="n_energy")
 def cenns10_flux(release: CENNS10Release, exposure: float = u.year, **kw) -> SpallationFlux:
     """The SNS stopped-pion flux of the release: its protons on target spread over ``exposure``
     [GeV^-1] (rates scale as flux × exposure, so its value drops out), distance, ν per flavour
@@ -226,7 +228,7 @@ def recoil_nodes(comp, target, m_N, x, w, recoil_min, n_panels=N_PANELS):
     return T, W, hi
 
 
-def _response(release, flux, spectrum, m_N, n_nodes):
+def _response(release, flux, spectrum, m_N, n_recoil):
     """Σ_c f_c(t_j) ∫ dE_nr dN_c/dE_nr ε(E_ee) P(E_rec ∈ bin i | E_ee), shape (12, 10).
 
     ``spectrum(exp_c, T)``: dN/dE_nr [per GeV] of component c's experiment at recoils T. Per
@@ -237,7 +239,7 @@ def _response(release, flux, spectrum, m_N, n_nodes):
     exposure = u.year
     flux = cenns10_flux(release, exposure) if flux is None else flux
     target = material("Ar")
-    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_recoil))
     e_edges = jnp.asarray(release.energy_edges)
     times = flux.time_fractions(jnp.asarray(release.time_edges) * u.us)  # (3, 10)
     out = jnp.zeros((len(release.energy_edges) - 1, len(release.time_edges) - 1))
@@ -262,42 +264,46 @@ def _response(release, flux, spectrum, m_N, n_nodes):
     return out
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def cenns10_cevns(
     release: CENNS10Release,
     flux: SpallationFlux | None = None,
     *,
     form_factor: bool | str = True,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """SM CEvNS counts per (energy, time) bin of the release, shape (12, 10) (summed over F90).
 
     N_ij = Σ_c f_c(t_j) ∫ dE_nr dN_c/dE_nr ε(E_ee) P(E_rec ∈ bin i | E_ee), with c the prompt
     ν_μ line and the delayed ν_e, ν̄_μ (``flux``, default :func:`cenns10_flux`), E_ee = (a + b
     E_nr) E_nr the released quenching, ε the released efficiency at the true E_ee and P the
-    Gaussian resolution σ/E = c/√(E/keVee); ``n_nodes`` Gauss–Legendre nodes per ln E_nr panel.
+    Gaussian resolution σ/E = c/√(E/keVee); ``n_recoil`` Gauss–Legendre nodes per ln E_nr panel
+    (static; formerly ``n_nodes``).
     """
 
     def spectrum(exp, T):
         return cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
 
-    return _response(release, flux, spectrum, 0.0, n_nodes)
+    return _response(release, flux, spectrum, 0.0, n_recoil)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def cenns10_primakoff(
     model: DipoleModel,
     release: CENNS10Release,
     flux: SpallationFlux | None = None,
     *,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """Primakoff upscattering ν A -> N A counts per (energy, time) bin, shape (12, 10), as
     :func:`cenns10_cevns` (the same response), each component through its flavour's moment
-    (prompt ν_μ and delayed ν̄_μ: μ_μ; delayed ν_e: μ_e). ∝ μ²; the N decay is irrelevant."""
+    (prompt ν_μ and delayed ν̄_μ: μ_μ; delayed ν_e: μ_e). ∝ μ²; the N decay is irrelevant.
+    ``n_recoil``: Gauss–Legendre nodes per ln E_nr panel (static; formerly ``n_nodes``)."""
 
     def spectrum(exp, T):
         return recoil_spectrum(model, exp, T, apply_efficiency=False)
 
-    return _response(release, flux, spectrum, model.m_N, n_nodes)
+    return _response(release, flux, spectrum, model.m_N, n_recoil)
 
 
 def f90_shape(release: CENNS10Release) -> np.ndarray:
@@ -727,7 +733,7 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
         jnp.asarray(cenns10_cevns(release) if sm is None else sm),
         lambda model: cenns10_primakoff(model, release),
         _profile_functions(release),
-        TEST_STATISTIC,
+        test_statistic=TEST_STATISTIC,
     )
 
 
@@ -760,6 +766,7 @@ def make_data_set(
     sm: Array,
     primakoff: Callable[[DipoleModel], Array],
     likelihood: tuple,
+    *,
     test_statistic: str,
     flavours: tuple[int, ...] = (0, 1),
 ) -> DataSet:

@@ -35,6 +35,7 @@ from jax.scipy.special import gammainc
 from jax.typing import ArrayLike
 
 from . import units as u
+from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
 from .model import DipoleModel
@@ -247,6 +248,7 @@ def load_csi2021(
     )
 
 
+@renamed_arguments(n_nodes="n_energy")
 def csi2021_flux(release: CsI2021Release, exposure: float = u.year, **kw) -> SpallationFlux:
     """The SNS stopped-pion flux of the data set: its protons on target spread over
     ``exposure`` [GeV^-1] (rates scale as flux × exposure, so its value drops out), 19.3 m,
@@ -318,7 +320,7 @@ def _coeffs(release, efficiency, quenching_coefficients):
     return jnp.asarray(eff, dtype=float), jnp.asarray(qf, dtype=float)
 
 
-def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
+def _response(release, flux, spectrum, m_N, n_recoil, eff, qf):
     """Σ_c w_c(t_j) ∫ dE_nr dN_c/dE_nr P(PE ∈ bin i, accepted | E_ee(E_nr)), shape (n_pe, n_t).
 
     Per component the recoil integral runs in ln E_nr over its kinematic range at its largest
@@ -334,7 +336,7 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
     exposure = u.year
     flux = csi2021_flux(release, exposure) if flux is None else flux
     target = material("CsI")
-    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_recoil))
     times = _time_weights(release, flux)
     nodes = []
     for comp in flux.components():
@@ -359,6 +361,7 @@ def _response(release, flux, spectrum, m_N, n_nodes, eff, qf):
     return out
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def csi2021_cevns(
     release: CsI2021Release,
     flux: SpallationFlux | None = None,
@@ -366,7 +369,7 @@ def csi2021_cevns(
     efficiency: ArrayLike | None = None,
     quenching_coefficients: ArrayLike | None = None,
     form_factor: bool | str = True,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """SM CEvNS counts per (PE, time) bin of the release, shape (n_pe, n_t).
 
@@ -375,16 +378,18 @@ def csi2021_cevns(
     I127 (Helm form factor), E_ee the released quenching (``quenching_coefficients``, default
     nominal; differentiable), Γ the Gamma resolution, ε the released efficiency
     (``efficiency`` (a, b, c, d), default nominal) and w_c the arrival fractions × timing
-    efficiency; ``n_nodes`` Gauss–Legendre nodes per ln E_nr panel.
+    efficiency; ``n_recoil`` Gauss–Legendre nodes per ln E_nr panel (static; formerly
+    ``n_nodes``).
     """
     eff, qf = _coeffs(release, efficiency, quenching_coefficients)
 
     def spectrum(exp, T):
         return cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
 
-    return _response(release, flux, spectrum, 0.0, n_nodes, eff, qf)
+    return _response(release, flux, spectrum, 0.0, n_recoil, eff, qf)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def csi2021_primakoff(
     model: DipoleModel,
     release: CsI2021Release,
@@ -392,17 +397,18 @@ def csi2021_primakoff(
     *,
     efficiency: ArrayLike | None = None,
     quenching_coefficients: ArrayLike | None = None,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """Primakoff upscattering ν A -> N A counts per (PE, time) bin, shape (n_pe, n_t), with the
     response of :func:`csi2021_cevns`; prompt ν_μ and delayed ν̄_μ through μ_μ, delayed ν_e
-    through μ_e. ∝ μ²; the N decay is irrelevant."""
+    through μ_e. ∝ μ²; the N decay is irrelevant. ``n_recoil``: Gauss–Legendre nodes per
+    ln E_nr panel (static; formerly ``n_nodes``)."""
     eff, qf = _coeffs(release, efficiency, quenching_coefficients)
 
     def spectrum(exp, T):
         return recoil_spectrum(model, exp, T, apply_efficiency=False)
 
-    return _response(release, flux, spectrum, model.m_N, n_nodes, eff, qf)
+    return _response(release, flux, spectrum, model.m_N, n_recoil, eff, qf)
 
 
 #: The released response variations, each a ±1σ pair: the efficiency curve and the two
@@ -419,6 +425,7 @@ def _variation_coefficients(release: CsI2021Release) -> tuple[Array, Array]:
     return effs, qfs
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def csi2021_cevns_variations(
     release: CsI2021Release, flux: SpallationFlux | None = None, **kw
 ) -> Array:
@@ -432,6 +439,7 @@ def csi2021_cevns_variations(
     )(effs, qfs)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def csi2021_primakoff_variations(
     model: DipoleModel, release: CsI2021Release, flux: SpallationFlux | None = None, **kw
 ) -> Array:
@@ -638,7 +646,7 @@ def csi2021_data_set(
         jnp.asarray(sm),
         primakoff,
         profile_functions(release),
-        TEST_STATISTIC,
+        test_statistic=TEST_STATISTIC,
     )
 
 

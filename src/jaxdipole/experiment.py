@@ -39,6 +39,7 @@ from jax.typing import ArrayLike
 
 from . import units as u
 from ._checks import concrete, require_float64
+from ._deprecate import renamed_arguments
 from .flux import Flux, ReactorFlux
 from .nuclei import Material, Nucleus, as_material, material
 
@@ -385,7 +386,8 @@ NUCLEUS_DECAY_LENGTH = 10.0 * u.cm
 _ONE_YEAR = 1.0 * u.year
 
 
-def chooz_flux(spectrum: str = "huber-mueller", **kwargs: Any) -> ReactorFlux:
+@renamed_arguments(n_nodes="n_energy")
+def chooz_flux(*, spectrum: str = "huber-mueller", **kwargs: Any) -> ReactorFlux:
     """ν̄_e flux at the NUCLEUS Very Near Site: two 4.25 GW_th Chooz B cores at 72 m and 102 m.
 
     Parameters
@@ -394,7 +396,7 @@ def chooz_flux(spectrum: str = "huber-mueller", **kwargs: Any) -> ReactorFlux:
         Spectral model of :class:`~jaxdipole.flux.ReactorFlux` (default Huber–Mueller with its
         low-energy extension below 2 MeV).
     **kwargs
-        Passed to ReactorFlux (``fission_fractions``, ``n_nodes``, ...; ``thermal_power`` and
+        Passed to ReactorFlux (``fission_fractions``, ``n_energy``, ...; ``thermal_power`` and
         ``distance`` override the Chooz values).
 
     Returns

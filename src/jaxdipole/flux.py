@@ -50,6 +50,7 @@ from jax.typing import ArrayLike
 
 from . import units as u
 from ._checks import check_choice, check_nonnegative, check_positive, concrete
+from ._deprecate import renamed_arguments, warn_deprecated
 from ._quadrature import gauss_legendre_unit
 
 FLAVOURS = (0, 1, 2)
@@ -234,7 +235,8 @@ class Flux(eqx.Module):
 
     A concrete flux implements ``dphi_dE`` and ``support`` and, where it has them, ``lines``
     (monochromatic parts) and ``panel_edges`` (the kinks of its density); ``nodes`` and
-    ``fold`` then follow. ``n_nodes`` (static int) is the Gauss–Legendre rule per panel.
+    ``fold`` then follow. ``n_energy`` (static int, where a flux has it) is its Gauss–Legendre
+    rule in the neutrino energy, nodes per panel.
     """
 
     flavour: AbstractVar[int]
@@ -269,8 +271,10 @@ class Flux(eqx.Module):
 
     @property
     def nodes_per_panel(self) -> int:
-        """Gauss–Legendre nodes per panel (the ``n_nodes`` field where a flux has one)."""
-        return int(getattr(self, "n_nodes", 32))
+        """Gauss–Legendre nodes per panel (the ``n_energy`` field where a flux has one; a
+        subclass written before the rename may still call it ``n_nodes``; default 32)."""
+        n = getattr(self, "n_energy", None)
+        return int(getattr(self, "n_nodes", 32) if n is None else n)
 
     def _density(self, E: Array) -> Array:
         """dΦ/dE at quadrature nodes inside the support (subclasses may skip the mask)."""
@@ -397,9 +401,16 @@ def _check_flavour(flavour: Any) -> None:
     check_choice("flavour (0 e, 1 mu, 2 tau)", int(flavour), set(FLAVOURS))
 
 
-def _check_n_nodes(n: Any) -> None:
+def _check_n_energy(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n_nodes must be an int >= 1, got {n!r}")
+        raise ValueError(f"n_energy must be an int >= 1, got {n!r}")
+
+
+def _deprecated_n_nodes(flux: Any) -> int:
+    """``flux.n_energy``, with the DeprecationWarning of the former spelling ``n_nodes``
+    (for the read-only ``n_nodes`` properties; the warning points at their caller)."""
+    warn_deprecated(f"{type(flux).__name__}: attribute 'n_nodes' is deprecated, use 'n_energy'", 2)
+    return flux.n_energy
 
 
 class ReactorFlux(Flux):
@@ -446,10 +457,11 @@ class ReactorFlux(Flux):
         Overrides 1/⟨E_f⟩ [GeV^-1], e.g. ``ORACLE_FISSIONS_PER_ENERGY``.
     e_match : float
         Matching energy [GeV] of the low-energy extension, 1.5–3 MeV (static, default 1.8 MeV).
-    n_nodes : int
-        Gauss–Legendre nodes per panel (static, default 32): HM folds 0–e_match and
-        e_match–e_max separately (64 nodes), Vogel–Engel 0–e_max. Measured fold error for
-        sqrt(E − E_th)·E² at E_th = 0.3–9.999 MeV: ≤ 2e-12 (16 nodes: 6e-7; 24: 1e-9).
+    n_energy : int
+        Gauss–Legendre nodes in the neutrino energy per panel (static, default 32; formerly
+        ``n_nodes``): HM folds 0–e_match and e_match–e_max separately (64 nodes), Vogel–Engel
+        0–e_max. Measured fold error for sqrt(E − E_th)·E² at E_th = 0.3–9.999 MeV: ≤ 2e-12
+        (16 nodes: 6e-7; 24: 1e-9).
     flavour, antineutrino
         Default 0 and True (ν̄_e).
     """
@@ -462,21 +474,23 @@ class ReactorFlux(Flux):
     fissions_per_energy: Array | None
     spectrum: str = eqx.field(static=True)
     e_match: float = eqx.field(static=True)
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
     flavour: int = eqx.field(static=True)
     antineutrino: bool = eqx.field(static=True)
 
+    @renamed_arguments(n_nodes="n_energy")
     def __init__(
         self,
         thermal_power: ArrayLike,
         distance: ArrayLike,
+        *,
         spectrum: str = "huber-mueller",
         fission_fractions: ArrayLike | Sequence[float] = DEFAULT_FISSION_FRACTIONS,
         energies_per_fission: ArrayLike | Sequence[float] = KOPEIKIN_ENERGIES_PER_FISSION,
         e_max: ArrayLike = 10.0 * u.MeV,
         fissions_per_energy: ArrayLike | None = None,
         e_match: float = E_MATCH,
-        n_nodes: int = 32,
+        n_energy: int = 32,
         flavour: int = 0,
         antineutrino: bool = True,
     ):
@@ -486,14 +500,14 @@ class ReactorFlux(Flux):
         self.e_max = _as_float(e_max)
         fpe = fissions_per_energy
         self.fissions_per_energy = None if fpe is None else _as_float(fpe)
-        self.spectrum, self.e_match, self.n_nodes = spectrum, float(e_match), n_nodes
+        self.spectrum, self.e_match, self.n_energy = spectrum, float(e_match), n_energy
         self.flavour, self.antineutrino = flavour, bool(antineutrino)
 
     def __check_init__(self):
         check_choice("spectrum", self.spectrum, set(SPECTRA))
         low_energy_extension(self.e_match)  # validates e_match, caches the extension
         _check_flavour(self.flavour)
-        _check_n_nodes(self.n_nodes)
+        _check_n_energy(self.n_energy)
         P, L = self.thermal_power, self.distance
         check_nonnegative("thermal_power", P, "[GeV^2]")
         check_positive("distance", L, "[GeV^-1]")
@@ -511,7 +525,13 @@ class ReactorFlux(Flux):
         if self.fissions_per_energy is not None:
             check_positive("fissions_per_energy", self.fissions_per_energy, "[GeV^-1]")
 
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
+
     @classmethod
+    @renamed_arguments(n_nodes="n_energy")
     def vogel_engel_benchmark(
         cls, thermal_power: ArrayLike, distance: ArrayLike, **kwargs: Any
     ) -> "ReactorFlux":
@@ -520,7 +540,7 @@ class ReactorFlux(Flux):
         (instead of P/⟨E_f⟩ = 3.040e16 /s/MW).
 
         4000 MW_th at 100 m gives Φ_tot = 6.044e11 cm⁻² s⁻¹. ``kwargs``: further ReactorFlux
-        arguments (e.g. ``n_nodes``).
+        arguments (e.g. ``n_energy``).
         """
         fpe = ORACLE_FISSIONS_PER_ENERGY
         return cls(
@@ -616,14 +636,15 @@ class TabulatedFlux(Flux):
         dΦ/dE at the knots [GeV^2 = per GeV per area per time], > 0 and finite.
     flavour, antineutrino
         Default 0 and True (ν̄_e).
-    n_nodes : int
-        Gauss–Legendre nodes per panel (static, default 8). Up to ``MAX_TABLE_PANELS`` = 64
-        intervals, ``fold`` integrates each interval [E_k, E_k+1] separately (the interpolant
-        is smooth inside, kinked at the knots) with the square-root map at max(E_low, E_k):
+    n_energy : int
+        Gauss–Legendre nodes in the neutrino energy per panel (static, default 8; formerly
+        ``n_nodes``). Up to ``MAX_TABLE_PANELS`` = 64 intervals, ``fold`` integrates each
+        interval [E_k, E_k+1] separately (the interpolant is smooth inside, kinked at the
+        knots) with the square-root map at max(E_low, E_k):
         measured on a power law with sqrt(E − E_th), knot ratio E_k+1/E_k = 2 gives ~1e-9, a
         ratio of 10 ~1e-5 (16 nodes: 1e-11). Finer tables describe the spectrum more finely,
         not the integrand: they are folded on 64 panels (:meth:`panel_edges`) -- at most
-        64 × n_nodes evaluations of ``fn`` whatever the table size. The log-log
+        64 × n_energy evaluations of ``fn`` whatever the table size. The log-log
         interpolation itself errs by ~(Δ ln E)²/8 · |d² ln Φ/d(ln E)²|: 401 knots on
         0.05–10 MeV reproduce the reactor folds to 1e-4 (threshold ≤ 3 MeV) and 1e-3
         (8 MeV, steep tail).
@@ -631,24 +652,31 @@ class TabulatedFlux(Flux):
 
     energies: Array
     dphi_table: Array
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
     flavour: int = eqx.field(static=True)
     antineutrino: bool = eqx.field(static=True)
 
+    @renamed_arguments(n_nodes="n_energy")
     def __init__(
         self,
         energies: ArrayLike,
         dphi_dE: ArrayLike,
         flavour: int = 0,
         antineutrino: bool = True,
-        n_nodes: int = 8,
+        *,
+        n_energy: int = 8,
     ):
         self.energies, self.dphi_table = _as_float(energies), _as_float(dphi_dE)
-        self.n_nodes, self.flavour, self.antineutrino = n_nodes, flavour, bool(antineutrino)
+        self.n_energy, self.flavour, self.antineutrino = n_energy, flavour, bool(antineutrino)
+
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
 
     def __check_init__(self):
         _check_flavour(self.flavour)
-        _check_n_nodes(self.n_nodes)
+        _check_n_energy(self.n_energy)
         shape = jnp.shape(self.energies)
         if len(shape) != 1 or shape[0] < 2:
             raise ValueError(f"energies must be a 1-D array of >= 2 points, got shape {shape}")
@@ -703,7 +731,7 @@ class TabulatedFlux(Flux):
 
     @property
     def nodes_per_panel(self) -> int:
-        return self.n_nodes
+        return self.n_energy
 
 
 class MonochromaticFlux(Flux):

@@ -127,7 +127,7 @@ def _kinematics(k_in, P_in, k_out, P_out, q, model, nucleus, width, offshell_a, 
     l = k_in - k_out - q  # = P' − P; the lepton side avoids the cancellation in P' − P
     l2 = minkowski_dot(l, l)
     E_R = -l2 / (2.0 * nucleus.mass)
-    F = _form_factor(nucleus, jnp.maximum(E_R, 0.0), form_factor)
+    F = _form_factor(nucleus, jnp.maximum(E_R, 0.0), kind=form_factor)
     e = jnp.sqrt(4.0 * jnp.pi * constants.alpha)
     J = e * nucleus.charge * F * (P_in + P_out)
     p_a = k_out + q

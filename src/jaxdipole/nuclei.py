@@ -492,7 +492,7 @@ def helm_squared_series(nuc: Nucleus, n_terms: int = 40) -> Array:
     return jnp.asarray(toeplitz, rho.dtype) @ jnp.stack(e)
 
 
-def form_factor(nuc: Nucleus, E_R: ArrayLike, kind: bool | str | None = True) -> Array:
+def form_factor(nuc: Nucleus, E_R: ArrayLike, *, kind: bool | str | None = True) -> Array:
     """Nuclear form factor at recoil energy E_R, with q = sqrt(2 M E_R).
 
     Parameters

@@ -35,6 +35,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, concrete
+from ._deprecate import renamed_arguments
 from ._math import safe_sqrt
 from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
@@ -105,15 +106,16 @@ def _clip(x: Array, lo: Array, hi: Array) -> Array:
     return jnp.where(x >= hi, hi, x)
 
 
+@renamed_arguments(n_nodes="n_recoil", n_nodes_cos="n_cos")
 def photon_map(
     model: DipoleModel,
     exp: Experiment,
     e_edges: ArrayLike,
     cos_edges: ArrayLike,
-    channels="all",
     *,
-    n_nodes: int = N_NODES_RECOIL_PHOTON,
-    n_nodes_cos: int = N_NODES_COS_ROW,
+    channels="all",
+    n_recoil: int = N_NODES_RECOIL_PHOTON,
+    n_cos: int = N_NODES_COS_ROW,
     form_factor: bool | str = True,
     precise: bool = True,
     n_legendre: int | None = None,
@@ -128,15 +130,17 @@ def photon_map(
     e_edges : increasing photon-energy bin edges [GeV]
     cos_edges : increasing cos θ_γ bin edges in [−1, 1] (θ_γ: photon angle to the beam)
     channels : "all" (default), "active", "sterile", or an active flavour 0/1/2
-    n_nodes : Gauss–Legendre nodes per ln E_R panel (static; default 16) of the E_γ-only
-        spectra (one cos θ_γ bin over all angles, see Notes) and of ``precise=False``.
-    n_nodes_cos : nodes in cos θ* per piece of ``precise=False`` (static; default 6)
+    n_recoil : Gauss–Legendre nodes per ln E_R panel (static; default 16; formerly ``n_nodes``)
+        of the E_γ-only spectra (one cos θ_γ bin over all angles, see Notes) and of
+        ``precise=False``.
+    n_cos : Gauss–Legendre nodes in cos θ* per piece of ``precise=False`` (static; default 6;
+        formerly ``n_nodes_cos``)
     precise : bool
         True (default): the Legendre fold of the Notes, every cell to ~1e-6 at the reactor
-        benchmark. False: the per-node quadrature -- one recoil rule of ``n_nodes`` ln E_R nodes
+        benchmark. False: the per-node quadrature -- one recoil rule of ``n_recoil`` ln E_R nodes
         per neutrino energy (:func:`jaxdipole.rates.recoil_nodes`) and the cone-split cos θ* rule
         of :func:`jaxdipole.radiative.photon_bin_fractions` at each (E_ν, E_R): an independent
-        cross-check, converging slowly in ``n_nodes`` (kinks of the cells in E_R): at the
+        cross-check, converging slowly in ``n_recoil`` (kinks of the cells in E_R): at the
         defaults % per cell, up to 30 % in cells of a 40 × 40 map and 80 % in those of a
         200 × 200 one (reactor benchmark), and slower (1 s / 25 s).
     n_legendre : int, optional
@@ -219,7 +223,7 @@ def photon_map(
                 model, exp, e_edges, cos_edges, channels, order, form_factor, groups
             )
         return _photon_map(
-            model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor,
+            model, exp, e_edges, cos_edges, channels, n_recoil, n_cos, form_factor,
             precise, energy_only, groups,
         )  # fmt: skip
 
@@ -297,7 +301,7 @@ def _box_end_energies(model, nuc, e, groups):
 
 @eqx.filter_jit
 def _photon_map(
-    model, exp, e_edges, cos_edges, channels, n_nodes, n_nodes_cos, form_factor, precise,
+    model, exp, e_edges, cos_edges, channels, n_recoil, n_cos, form_factor, precise,
     energy_only, groups,
 ):  # fmt: skip
     """Compiled body of :func:`photon_map` for the E_γ-only spectra and for ``precise=False``
@@ -316,7 +320,7 @@ def _photon_map(
     n_c = cos_edges.shape[0] - 1
     n_species = len(exp.target.nuclei)
     # elements per neutrino-energy node: pieces × recoil nodes (× cos edges × cos θ* nodes)
-    per_node = 3 * n_nodes * (1 if energy_only else (n_c + 1) * 3 * n_nodes_cos)
+    per_node = 3 * n_recoil * (1 if energy_only else (n_c + 1) * 3 * n_cos)
     per_node *= n_species * _LIVE_ARRAYS
     node_batch = max(1, _CHUNK_ELEMENTS // per_node)
     n_e_nodes = 256  # typical nodes per row (panels × nodes per panel), for the row chunks
@@ -332,8 +336,8 @@ def _photon_map(
                     model, nuc, E, t, pair, comp.flavour, form_factor, decay_length, channels
                 )[:, None]
             return binned_node_values(
-                model, nuc, E, t, pair, cos_edges, comp.flavour, form_factor, decay_length,
-                channels, n_nodes_cos,
+                model, nuc, E, t, pair, cos_edges, comp.flavour, form_factor=form_factor,
+                decay_length=decay_length, channels=channels, n_cos=n_cos,
             )  # fmt: skip
 
         def dsigma(nuc, comp, E, T):
@@ -344,14 +348,14 @@ def _photon_map(
 
         if precise:  # here only for the E_γ-only spectra (ramp CDF per node)
             out = fold_recoil_window(
-                exp, dsigma, m, n_nodes=n_nodes, breaks=breaks, batch_size=node_batch,
+                exp, dsigma, m, n_recoil=n_recoil, breaks=breaks, batch_size=node_batch,
                 n_per_panel=N_NODES_PER_PANEL,
             )  # fmt: skip
         else:
 
             def integrand(nuc, comp, E):
                 e_min, e_max = recoil_range(E, m, nuc.mass)
-                T, w = recoil_nodes(exp, e_min, e_max, n_nodes)
+                T, w = recoil_nodes(exp, e_min, e_max, n_recoil=n_recoil)
                 return jnp.tensordot(w, dsigma(nuc, comp, E, T), axes=1)
 
             def e_low(nuc):
@@ -380,31 +384,35 @@ def _energy_node_values(
     return dsig * pdec * out
 
 
+@renamed_arguments(n_nodes="n_recoil", n_nodes_cos="n_cos")
 def photon_energy_spectrum(
-    model: DipoleModel, exp: Experiment, edges: ArrayLike, channels="all", **kwargs
+    model: DipoleModel, exp: Experiment, edges: ArrayLike, *, channels="all", **kwargs
 ) -> Array:
     """Expected radiative events per photon-energy bin (edges [GeV]), shape (len(edges) − 1,).
 
     The experiment's angular acceptance is applied; keyword arguments as :func:`photon_map`.
     """
-    return photon_map(model, exp, edges, _acceptance(exp), channels, **kwargs)[:, 0]
+    return photon_map(model, exp, edges, _acceptance(exp), channels=channels, **kwargs)[:, 0]
 
 
+@renamed_arguments(n_nodes="n_recoil", n_nodes_cos="n_cos")
 def photon_angle_spectrum(
-    model: DipoleModel, exp: Experiment, cos_edges: ArrayLike, channels="all", **kwargs
+    model: DipoleModel, exp: Experiment, cos_edges: ArrayLike, *, channels="all", **kwargs
 ) -> Array:
     """Expected radiative events per cos θ_γ bin (photon–beam angle), shape (len(cos_edges) − 1,).
 
     The experiment's photon-energy window is applied; keyword arguments as :func:`photon_map`.
     """
     e_edges = jnp.stack([exp.photon_energy_min, jnp.minimum(exp.photon_energy_max, 1e3)])
-    return photon_map(model, exp, e_edges, cos_edges, channels, **kwargs)[0]
+    return photon_map(model, exp, e_edges, cos_edges, channels=channels, **kwargs)[0]
 
 
-def radiative_events(model: DipoleModel, exp: Experiment, channels="all", **kwargs) -> Array:
-    """Expected radiative (recoil + photon) events in the experiment's photon window."""
+@renamed_arguments(n_nodes="n_recoil", n_nodes_cos="n_cos")
+def radiative_events(model: DipoleModel, exp: Experiment, *, channels="all", **kwargs) -> Array:
+    """Expected radiative (recoil + photon) events in the experiment's photon window (keyword
+    arguments as :func:`photon_map`)."""
     e_edges = jnp.stack([exp.photon_energy_min, jnp.minimum(exp.photon_energy_max, 1e3)])
-    return photon_map(model, exp, e_edges, _acceptance(exp), channels, **kwargs)[0, 0]
+    return photon_map(model, exp, e_edges, _acceptance(exp), channels=channels, **kwargs)[0, 0]
 
 
 def _acceptance(exp: Experiment):
@@ -537,7 +545,7 @@ def _continuum_moments(model, exp, nuc, comp, k, L, form_factor, decay_length, p
     T = num / den
     dT = 2.0 * k * sin_x * (E_N * den + num) / (den * den)
     E_nu = E_N + T
-    dsig = primakoff_dsigma_dER(model, nuc, E_nu, T, comp.flavour, form_factor)
+    dsig = primakoff_dsigma_dER(model, nuc, E_nu, T, comp.flavour, form_factor=form_factor)
     g = w * dT * dsig * recoil_efficiency(exp, T, window=False) * comp.dphi_dE(E_nu)
     g = jnp.where(ok, g, 0.0) * _decay_factor(model, E_N, decay_length) / E_N
     if polarised:
@@ -580,18 +588,18 @@ def _graded(m, ends, spans):
     return safe_sqrt((E_N - m) * (E_N + m)).ravel()
 
 
-def _photon_energy_pieces(e_edges, extra, n_nodes):
+def _photon_energy_pieces(e_edges, extra, n_photon):
     """Gauss–Legendre nodes, weights and bin index of the E_γ pieces between the bin edges and
     the extra break points ``extra`` (kinks of the photon density in E_γ; clipped into the
     edges' range, no derivative: a break inside a bin moves nodes, not the bin content)."""
     lo, hi = e_edges[0], e_edges[-1]
     br = jnp.sort(jnp.concatenate([e_edges, jnp.clip(jax.lax.stop_gradient(extra), lo, hi)]))
     a, b = br[:-1], br[1:]
-    t, w = (jnp.asarray(v, dtype=br.dtype) for v in gauss_legendre_unit(n_nodes))
+    t, w = (jnp.asarray(v, dtype=br.dtype) for v in gauss_legendre_unit(n_photon))
     rows = jnp.searchsorted(e_edges, 0.5 * (a + b), side="right") - 1
     rows = jnp.clip(rows, 0, e_edges.shape[0] - 2)
     eps = (a[:, None] + (b - a)[:, None] * t).ravel()
-    return eps, ((b - a)[:, None] * w).ravel(), jnp.repeat(rows, n_nodes)
+    return eps, ((b - a)[:, None] * w).ravel(), jnp.repeat(rows, n_photon)
 
 
 def _lagrange_basis(tau, nodes):
@@ -730,7 +738,7 @@ def _line_photon(eps, model, exp, nuc, comp, omega, a, L, form_factor, decay_len
         k = safe_sqrt((E_N - m) * (E_N + m))
         k_s = jnp.where(k > 0, k, 1.0)
         dT = 2.0 * E * k * sin_x / (2.0 * (E + M) - 2.0 * E * c * E_N / k_s)
-        dsig = primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor)
+        dsig = primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor=form_factor)
         g = w * dT * dsig * recoil_efficiency(exp, T, window=False)
         g = g * _decay_factor(model, E_N, decay_length) * (m / (2.0 * omega)) / k_s
         g = jnp.where(ok & (k > 0), g * flux, 0.0)

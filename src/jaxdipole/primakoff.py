@@ -28,6 +28,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice, check_nonnegative, concrete
+from ._deprecate import renamed_arguments
 from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit
@@ -91,6 +92,7 @@ def primakoff_dsigma_dER(
     E_nu: ArrayLike,
     E_R: ArrayLike,
     flavour: int | ArrayLike = 0,
+    *,
     form_factor: bool | str = True,
 ) -> Array:
     """Spin-summed dσ/dE_R(ν_flavour A -> N A) [GeV^-3].
@@ -110,7 +112,7 @@ def primakoff_dsigma_dER(
     E, T = jnp.asarray(E_nu), jnp.asarray(E_R)
     m, M = model.m_N, nuc.mass
     mu = model.mu[flavour]
-    F = _form_factor(nuc, T, form_factor)
+    F = _form_factor(nuc, T, kind=form_factor)
     return constants.alpha * mu * mu * nuc.charge**2 * F * F * _dsigma_unit(E, T, m, M)
 
 
@@ -149,17 +151,22 @@ def primakoff_dsigma_dER_helicity(
     E_R: ArrayLike,
     helicity: int | ArrayLike,
     flavour: int | ArrayLike = 0,
+    *,
     form_factor: bool | str = True,
     antineutrino: bool = False,
 ) -> Array:
     """Helicity-resolved dσ_h/dE_R = dσ/dE_R (1 + h P_L)/2 [GeV^-3], lab helicity h = ±1."""
-    dsig = primakoff_dsigma_dER(model, nuc, E_nu, E_R, flavour, form_factor)
+    dsig = primakoff_dsigma_dER(model, nuc, E_nu, E_R, flavour, form_factor=form_factor)
     P_L, _ = primakoff_polarisation(model, nuc, E_nu, E_R, antineutrino)
     return dsig * (1.0 + helicity * P_L) / 2.0
 
 
-def log_recoil_nodes(E_nu, m_N, M, recoil_threshold: ArrayLike = 0.0, n_nodes: int = N_NODES_ER):
-    """Gauss–Legendre nodes and weights in ln E_R between max(E_R_min, E_thr) and E_R_max.
+@renamed_arguments(n_nodes="n_recoil")
+def log_recoil_nodes(
+    E_nu, m_N, M, recoil_threshold: ArrayLike = 0.0, *, n_recoil: int = N_NODES_ER
+):
+    """``n_recoil`` (static; formerly ``n_nodes``) Gauss–Legendre nodes and weights in ln E_R
+    between max(E_R_min, E_thr) and E_R_max.
 
     Returns (E_R nodes [GeV], weights [GeV] including the Jacobian E_R·L); all weights are 0
     when the range is empty (below threshold, or E_thr >= E_R_max). Differentiable w.r.t. the
@@ -180,7 +187,7 @@ def log_recoil_nodes(E_nu, m_N, M, recoil_threshold: ArrayLike = 0.0, n_nodes: i
     L = jnp.where(ok, L, 0.0)
     lo = jnp.where(ok, lo, 1.0)
     dt = jnp.result_type(lo, L)
-    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
+    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_recoil))  # keep the input dtype
     E_R = lo * jnp.exp(L * x)
     return E_R, w * E_R * L
 
@@ -349,6 +356,7 @@ def primakoff_sigma_window(
     E_R_lo: ArrayLike = 0.0,
     E_R_hi: ArrayLike = jnp.inf,
     flavour: int | ArrayLike = 0,
+    *,
     form_factor: bool | str = True,
 ) -> Array:
     """σ(ν_flavour A -> N A) [GeV^-2] with the recoil in [E_R_lo, E_R_hi] [GeV], closed form.
@@ -374,23 +382,27 @@ def primakoff_sigma_window(
     )
 
 
-def _sigma_quadrature(model, nuc, E, flavour, form_factor, thr, n_nodes):
-    """GL in ln E_R (``n_nodes``) for scalar E, thr: the quadrature tier of primakoff_sigma."""
+def _sigma_quadrature(model, nuc, E, flavour, form_factor, thr, n_recoil):
+    """GL in ln E_R (``n_recoil``) for scalar E, thr: the quadrature tier of primakoff_sigma."""
     m, M = model.m_N, nuc.mass
-    E_R, w = log_recoil_nodes(E, m, M, thr, n_nodes)
-    f = jax.vmap(lambda T: primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor))(E_R)
+    E_R, w = log_recoil_nodes(E, m, M, thr, n_recoil=n_recoil)
+    f = jax.vmap(
+        lambda T: primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor=form_factor)
+    )(E_R)
     return jnp.sum(w * f)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 @compiled(check=_check_sigma)
 def primakoff_sigma(
     model: DipoleModel,
     nuc: Nucleus,
     E_nu: ArrayLike,
     flavour: int | ArrayLike = 0,
+    *,
     form_factor: bool | str = True,
     recoil_threshold: ArrayLike = 0.0,
-    n_nodes: int = N_NODES_SIGMA,
+    n_recoil: int = N_NODES_SIGMA,
     method: str = "auto",
 ) -> Array:
     """Total σ(ν_flavour A -> N A) [GeV^-2] with E_R above ``recoil_threshold`` [GeV].
@@ -402,8 +414,9 @@ def primakoff_sigma(
         recoil_threshold)
     flavour, form_factor : as in :func:`primakoff_dsigma_dER`
     recoil_threshold : lower recoil cut [GeV]
-    n_nodes : Gauss–Legendre nodes in ln E_R of the quadrature method (64: ≤ 1e-12 to
-        300 MeV on W184; 32 give ≤ 3e-10 where the closed form applies, 1e-7 at 300 MeV)
+    n_recoil : Gauss–Legendre nodes in ln E_R of the quadrature method (static; formerly
+        ``n_nodes``; 64: ≤ 1e-12 to 300 MeV on W184; 32 give ≤ 3e-10 where the closed form
+        applies, 1e-7 at 300 MeV)
     method : "series" (closed form, :func:`primakoff_sigma_window`; relative error ≤ 1e-13
         while q r_n ≤ 6 at E_R_max), "quadrature" (Gauss–Legendre in ln E_R between
         max(E_R_min, E_thr) and E_R_max), or "auto" (default): "series" if it applies to all
@@ -423,12 +436,12 @@ def primakoff_sigma(
 
     def quadrature():
         def one(e, t):
-            return _sigma_quadrature(model, nuc, e, flavour, form_factor, t, n_nodes)
+            return _sigma_quadrature(model, nuc, e, flavour, form_factor, t, n_recoil)
 
         return jax.vmap(one)(E.ravel(), thr.ravel()).reshape(E.shape)
 
     if method == "series":
-        return primakoff_sigma_window(model, nuc, E, thr, jnp.inf, flavour, form_factor)
+        return primakoff_sigma_window(model, nuc, E, thr, jnp.inf, flavour, form_factor=form_factor)
     if method == "auto" and _is_unit(form_factor):
         return series()
     if method == "quadrature":

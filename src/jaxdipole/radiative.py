@@ -140,6 +140,7 @@ def _cone_breakpoints(c, sin_c, cos_N, sin_N, beta):
     return s1, s2
 
 
+@renamed_arguments(n_nodes="n_cos")
 def photon_bin_fractions(
     E_N: ArrayLike,
     k: ArrayLike,
@@ -150,7 +151,8 @@ def photon_bin_fractions(
     c_T: ArrayLike,
     e_edges: ArrayLike,
     cos_edges: ArrayLike | Sequence[float],
-    n_nodes: int = N_NODES_COS,
+    *,
+    n_cos: int = N_NODES_COS,
     cumulative: bool = False,
 ) -> Array:
     """Fraction of decays of one N with photons in each (E_γ, cos θ_γ) bin, shape (n_e, n_c).
@@ -163,8 +165,9 @@ def photon_bin_fractions(
     c_L, c_T : analysing vector (longitudinal, transverse in the scattering plane)
     e_edges : (n_e + 1,) increasing photon-energy bin edges [GeV]
     cos_edges : (n_c + 1,) increasing cos θ_γ bin edges in [−1, 1]
-    n_nodes : Gauss–Legendre nodes per piece of cos θ* (each E_γ bin's cos θ* interval is split
-        where the photon cone touches a cos θ_γ edge; the E_γ marginal is exact for any n)
+    n_cos : Gauss–Legendre nodes in cos θ* per piece (static; formerly ``n_nodes``): each E_γ
+        bin's cos θ* interval is split where the photon cone touches a cos θ_γ edge; the E_γ
+        marginal is exact for any n
     cumulative : bool
         Return instead the fractions with cos θ_γ below each edge, shape (n_e, n_c + 1) (static).
     """
@@ -177,7 +180,7 @@ def photon_bin_fractions(
     t = jnp.where(moving, (x - E_N) / k_s, jnp.sign(x - E_N))
     t = jnp.clip(t, -1.0, 1.0)
     t1, t2 = t[:-1], t[1:]  # (n_e,)
-    smooth_t, smooth_w = smoothstep_unit(n_nodes)  # regularises sqrt-type end points
+    smooth_t, smooth_w = smoothstep_unit(n_cos)  # regularises sqrt-type end points
     beta = jnp.where(E_N > 0, k / jnp.where(E_N > 0, E_N, 1.0), 0.0)
     sin_N = safe_sqrt((1.0 - cos_N) * (1.0 + cos_N))
 
@@ -242,13 +245,13 @@ def photon_energy_fractions(
 # ------------------------------------------------------------------------ per-recoil kernels
 def _node_state(model, nuc, E, T, flavour, form_factor):
     """dσ/dE_R and N state at (E_ν, E_R): (dsig, E_N, k, cos_N, P_L, P_T) for a ν beam."""
-    dsig = primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor)
+    dsig = primakoff_dsigma_dER(model, nuc, E, T, flavour, form_factor=form_factor)
     E_N, k, cos_N = n_kinematics(E, T, model.m_N, nuc.mass)
     P_L, P_T = primakoff_polarisation(model, nuc, E, T)
     return dsig, E_N, k, cos_N, P_L, P_T
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes_cos="n_cos")
 def binned_node_values(
     model: DipoleModel,
     nuc: Nucleus,
@@ -257,28 +260,30 @@ def binned_node_values(
     e_edges: ArrayLike,
     cos_edges: ArrayLike | Sequence[float],
     flavour: int | ArrayLike = 0,
+    *,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     channels="all",
-    n_nodes_cos: int = N_NODES_COS,
+    n_cos: int = N_NODES_COS,
 ) -> Array:
     """dσ/dE_R · Σ_ch BR_ch · P_dec · Prob(bin | N) at one (E_ν, E_R) [GeV^-3], shape (n_e, n_c).
 
     The integrand of :func:`radiative_sigma_binned` (and of the experiment-level photon
-    spectra) before the recoil and neutrino-energy integrals.
+    spectra) before the recoil and neutrino-energy integrals. ``n_cos``: Gauss–Legendre nodes
+    in cos θ* per piece (static; formerly ``n_nodes_cos``; see :func:`photon_bin_fractions`).
     """
     dsig, E_N, k, cos_N, P_L, P_T = _node_state(model, nuc, E_nu, E_R, flavour, form_factor)
     pdec = _decay_factor(model, E_N, decay_length)
     out = 0.0
     for w, omega, a in _groups(model, channels):
         frac = photon_bin_fractions(
-            E_N, k, cos_N, model.m_N, omega, a * P_L, a * P_T, e_edges, cos_edges, n_nodes_cos
+            E_N, k, cos_N, model.m_N, omega, a * P_L, a * P_T, e_edges, cos_edges, n_cos=n_cos
         )
         out = out + w * frac
     return dsig * pdec * out
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes_er="n_recoil", n_nodes_cos="n_cos")
 @compiled(check=_check, elementwise=("E_nu",))
 def radiative_sigma_binned(
     model: DipoleModel,
@@ -288,12 +293,13 @@ def radiative_sigma_binned(
     cos_edges: ArrayLike | Sequence[float] = (-1.0, 1.0),
     flavour: int = 0,
     antineutrino: bool = False,
+    *,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
     channels="all",
-    n_nodes_er: int = N_NODES_ER,
-    n_nodes_cos: int = N_NODES_COS,
+    n_recoil: int = N_NODES_ER,
+    n_cos: int = N_NODES_COS,
 ) -> Array:
     """Radiative cross section per (E_γ, cos θ_γ) bin [GeV^-2], shape (n_e, n_c).
 
@@ -301,23 +307,25 @@ def radiative_sigma_binned(
     Summed over all bins covering the photon phase space it equals
     σ_Primakoff × BR × P_dec. ``decay_length`` [GeV^-1]: N must decay within this distance
     (None: every N decays). ``antineutrino`` is accepted for symmetry: ν and ν̄ beams give
-    identical photon distributions.
+    identical photon distributions. ``n_recoil``: Gauss–Legendre nodes in ln E_R (static;
+    formerly ``n_nodes_er``); ``n_cos``: nodes in cos θ* per piece (static; formerly
+    ``n_nodes_cos``; see :func:`photon_bin_fractions`).
     """
     del antineutrino  # identical photon distributions (CP mirror: P -> -P and a -> -a)
     E = jnp.asarray(E_nu)
-    T, wT = log_recoil_nodes(E, model.m_N, nuc.mass, recoil_threshold, n_nodes_er)
+    T, wT = log_recoil_nodes(E, model.m_N, nuc.mass, recoil_threshold, n_recoil=n_recoil)
 
     def per_node(t):
         return binned_node_values(
-            model, nuc, E, t, e_edges, cos_edges, flavour, form_factor, decay_length,
-            channels, n_nodes_cos,
+            model, nuc, E, t, e_edges, cos_edges, flavour, form_factor=form_factor,
+            decay_length=decay_length, channels=channels, n_cos=n_cos,
         )  # fmt: skip
 
     vals = jax.vmap(per_node)(T)
     return jnp.tensordot(wT, vals, axes=1)
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes_er="n_recoil", n_nodes_cos="n_cos")
 def radiative_sigma(
     model: DipoleModel,
     nuc: Nucleus,
@@ -363,7 +371,7 @@ def _clustered_log_map(u, lo, L):
     return T, T * L * 2.0 * (1.0 - u)
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes="n_recoil")
 @compiled(check=_check, elementwise=("E_nu", "E_gamma"))
 def radiative_dsigma_dEgamma(
     model: DipoleModel,
@@ -372,17 +380,19 @@ def radiative_dsigma_dEgamma(
     E_gamma: ArrayLike,
     flavour: int = 0,
     antineutrino: bool = False,
+    *,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
     channels="all",
-    n_nodes: int = N_NODES_ER,
+    n_recoil: int = N_NODES_ER,
 ) -> Array:
     """dσ/dE_γ [GeV^-3] of ν A -> N A -> (ν or N') A γ at neutrino energy E_nu [GeV].
 
     Exact photon-energy density (linear ramp per N energy) integrated over E_R between
     max(E_R_min, threshold) and the largest recoil whose N can emit E_γ (a bound, so the
-    integrand is smooth); ln E_R nodes clustered at the upper end.
+    integrand is smooth); ``n_recoil`` (static; formerly ``n_nodes``) Gauss–Legendre nodes in
+    ln E_R, clustered at the upper end.
     """
     del antineutrino
     E, Eg = jnp.asarray(E_nu), jnp.asarray(E_gamma)
@@ -390,7 +400,7 @@ def radiative_dsigma_dEgamma(
     e_min, e_max = recoil_range(E, m, M)
     lo = jnp.maximum(e_min, jnp.asarray(recoil_threshold))
     dt = jnp.result_type(lo, e_max)
-    gx, gw = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))  # keep the input dtype
+    gx, gw = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_recoil))  # keep the input dtype
     total = 0.0
     for w, omega, a in _groups(model, channels):
         ok, lo_s, L = _photon_recoil_support(E, m, omega, Eg, lo, e_max)
@@ -414,7 +424,7 @@ def radiative_dsigma_dEgamma(
 N_SCAN, N_BISECT, N_PIECE = 32, 40, 16
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes_piece="n_recoil")
 @compiled(check=_check, elementwise=("E_nu", "E_gamma", "cos_gamma"))
 def radiative_dsigma(
     model: DipoleModel,
@@ -424,12 +434,13 @@ def radiative_dsigma(
     cos_gamma: ArrayLike,
     flavour: int = 0,
     antineutrino: bool = False,
+    *,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
     channels="all",
     n_scan: int = N_SCAN,
-    n_nodes_piece: int = N_PIECE,
+    n_recoil: int = N_PIECE,
 ) -> Array:
     """d²σ/dE_γ dcos θ_γ [GeV^-3] at neutrino energy E_nu [GeV], photon energy E_gamma [GeV]
     and photon–beam angle cos_gamma, N decaying inside ``decay_length`` (None: always).
@@ -437,11 +448,12 @@ def radiative_dsigma(
     Full spin correlation (longitudinal and transverse N polarisation), Dirac or Majorana,
     all photon channels (or the ``channels`` selection). ν and ν̄ beams give the same result.
 
-    For fixed (E_γ, cos θ_γ) the remaining 1-D integral over E_R has inverse-square-root
-    end points where the photon cone around the N direction touches θ_γ. Its support is located
-    with a sign scan over ``n_scan`` cells refined by bisection, and each piece is integrated
-    with ``n_nodes_piece`` Gauss–Legendre nodes after a smoothstep map that regularises the
-    square-root end points. Support pieces
+    For fixed (E_γ, cos θ_γ) the remaining 1-D integral over E_R (in a log variable clustered at
+    the upper end) has inverse-square-root end points where the photon cone around the N
+    direction touches θ_γ. Its support is located with a sign scan over ``n_scan`` cells
+    (static) refined by bisection, and each piece is integrated with ``n_recoil`` (static;
+    formerly ``n_nodes_piece``) Gauss–Legendre nodes in that recoil variable after a
+    smoothstep map that regularises the square-root end points. Support pieces
     narrower than a scan cell (at caustics) can be missed; the binned functions are exact.
     """
     del antineutrino
@@ -450,7 +462,7 @@ def radiative_dsigma(
     e_min, e_max = recoil_range(E, m, M)
     lo = jnp.maximum(e_min, jnp.asarray(recoil_threshold))
     # smoothstep map u = a + (b − a) t²(3 − 2t): 1/sqrt end points become smooth in t
-    smooth_t, smooth_w = smoothstep_unit(n_nodes_piece)
+    smooth_t, smooth_w = smoothstep_unit(n_recoil)
     total = 0.0
     for w, omega, a in _groups(model, channels):
         ok, lo_s, L = _photon_recoil_support(E, m, omega, Eg, lo, e_max)
@@ -515,7 +527,7 @@ def radiative_dsigma(
     return cast(Array, total)  # _groups always yields two groups
 
 
-@renamed_arguments(flavour_in="flavour")
+@renamed_arguments(flavour_in="flavour", n_nodes_er="n_recoil", n_nodes_cos="n_cos")
 @compiled(check=_check, elementwise=("E_nu", "cos_gamma"))
 def radiative_dsigma_dcos(
     model: DipoleModel,
@@ -524,25 +536,27 @@ def radiative_dsigma_dcos(
     cos_gamma: ArrayLike,
     flavour: int = 0,
     antineutrino: bool = False,
+    *,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
     channels="all",
-    n_nodes_er: int = N_NODES_ER,
-    n_nodes_cos: int = N_NODES_COS,
+    n_recoil: int = N_NODES_ER,
+    n_cos: int = N_NODES_COS,
 ) -> Array:
     """dσ/dcos θ_γ [GeV^-2] (photon–beam angle) at neutrino energy E_nu [GeV].
 
-    For each recoil node the photon directions with beam angle θ_γ form, in cos θ*, the single
-    interval where |θ_γ − θ_N| <= α <= θ_γ + θ_N (α: lab photon–N angle, decreasing in
-    cos θ*); the integrand has 1/sqrt end points there, removed by a smoothstep change of
-    variable before Gauss–Legendre.
+    For each of the ``n_recoil`` ln E_R nodes (static; formerly ``n_nodes_er``) the photon
+    directions with beam angle θ_γ form, in cos θ*, the single interval where
+    |θ_γ − θ_N| <= α <= θ_γ + θ_N (α: lab photon–N angle, decreasing in cos θ*); the integrand
+    has 1/sqrt end points there, removed by a smoothstep change of variable before
+    Gauss–Legendre with ``n_cos`` nodes in cos θ* (static; formerly ``n_nodes_cos``).
     """
     del antineutrino
     E, c = jnp.asarray(E_nu), jnp.asarray(cos_gamma)
     m, M = model.m_N, nuc.mass
-    T, wT = log_recoil_nodes(E, m, M, recoil_threshold, n_nodes_er)
-    smooth_t, smooth_w = smoothstep_unit(n_nodes_cos)
+    T, wT = log_recoil_nodes(E, m, M, recoil_threshold, n_recoil=n_recoil)
+    smooth_t, smooth_w = smoothstep_unit(n_cos)
     sin_g = safe_sqrt((1.0 - c) * (1.0 + c))
     groups = _groups(model, channels)
 

@@ -139,7 +139,7 @@ def _six_sigma(exp: Experiment) -> Array:
     return jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
 
 
-def recoil_efficiency(exp: Experiment, E_R: ArrayLike, window: bool = True) -> Array:
+def recoil_efficiency(exp: Experiment, E_R: ArrayLike, *, window: bool = True) -> Array:
     """Detection efficiency ε(E_R) of a nuclear recoil of true energy E_R [GeV] (dimensionless).
 
     ε = ``efficiency`` × t(E_R) × [E_R <= ``recoil_max``], with the threshold behaviour
@@ -170,10 +170,10 @@ def _log_panel(a: Array, b: Array, x: Array, w: Array) -> tuple[Array, Array]:
     return E, jnp.where(ok, w * E * L, 0.0)
 
 
-def _log_nodes(lo: Array, hi: Array, n_nodes: int) -> tuple[Array, Array]:
+def _log_nodes(lo: Array, hi: Array, n_recoil: int) -> tuple[Array, Array]:
     """One GL panel in ln E_R on [lo, hi] [GeV] (zero weights if empty; lo = 0 -> 1e-10 hi)."""
     lo, hi = jnp.asarray(lo), jnp.asarray(hi)
-    x, w = (jnp.asarray(v, jnp.result_type(lo, hi)) for v in gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v, jnp.result_type(lo, hi)) for v in gauss_legendre_unit(n_recoil))
     lo = jnp.where(lo > 0, lo, _LOG_FLOOR * hi)
     return _log_panel(lo, hi, x, w)
 
@@ -186,11 +186,13 @@ def recoil_window_lower(exp: Experiment) -> Array:
     return jnp.maximum(exp.recoil_threshold - _six_sigma(exp), 0.0)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def recoil_nodes(
     exp: Experiment,
     E_R_lo: ArrayLike,
     E_R_hi: ArrayLike,
-    n_nodes: int = N_NODES_RECOIL,
+    *,
+    n_recoil: int = N_NODES_RECOIL,
     window: bool = True,
 ) -> tuple[Array, Array]:
     """Quadrature for ∫_{E_R_lo}^{E_R_hi} f(E_R) ε(E_R) dE_R ≈ Σ_k w_k f(E_k).
@@ -203,8 +205,8 @@ def recoil_nodes(
     E_R_lo, E_R_hi : float
         Kinematic recoil limits [GeV] at the neutrino energy at hand (or a bin's edges already
         intersected with them), scalars.
-    n_nodes : int
-        Gauss–Legendre nodes per panel (static); 3 panels.
+    n_recoil : int
+        Gauss–Legendre nodes in ln E_R per panel (static; formerly ``n_nodes``); 3 panels.
     window : bool
         True (default): apply the recoil window -- the range becomes [lo, hi] with
         hi = min(E_R_hi, recoil_max), lo = max(E_R_lo, E_thr) for σ = 0 (the threshold is an
@@ -215,7 +217,7 @@ def recoil_nodes(
 
     Returns
     -------
-    (E_R, w) : arrays of shape (3 n_nodes,), or (n_nodes,) if ``exp.smeared`` is False
+    (E_R, w) : arrays of shape (3 n_recoil,), or (n_recoil,) if ``exp.smeared`` is False
         Nodes [GeV] and weights [GeV] including ε and the Jacobian E_R ln(hi/lo); all weights 0
         for an empty range.
 
@@ -242,12 +244,12 @@ def recoil_nodes(
     top = jnp.where(nonempty, hi, lo)
     c2 = jnp.clip(thr + s6, lo, top)
     c1 = jnp.clip(jnp.maximum(thr - s6, c2 / _TURN_ON_SPAN), lo, c2)
-    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v, dt) for v in gauss_legendre_unit(n_recoil))
     panels = ((lo, c1), (c1, c2), (c2, top)) if exp.smeared else ((lo, top),)
     parts = [_log_panel(a, b, x, w) for a, b in panels]
     E = jnp.concatenate([p[0] for p in parts])
     W = jnp.concatenate([p[1] for p in parts])
-    W = jnp.where(nonempty, W * recoil_efficiency(exp, E, window), 0.0)
+    W = jnp.where(nonempty, W * recoil_efficiency(exp, E, window=window), 0.0)
     return E, (W if exp.smeared else exp.check_flags(W, decays=False))
 
 
@@ -261,9 +263,9 @@ def fold_experiment(
     exp: Experiment,
     integrand: Callable[[Nucleus, Flux, Array], Any],
     E_low: Callable[[Nucleus], ArrayLike] | ArrayLike = 0.0,
+    *,
     per_nucleus: bool = False,
     components: tuple[Flux, ...] | None = None,
-    *,
     breaks: Callable[[Nucleus], ArrayLike] | None = None,
     batch_size: int | None = None,
     parts: str = "all",
@@ -360,6 +362,7 @@ def _edge_energy(T: Array, m: Array, M: Array) -> Array:
     return jnp.where(fin, val, jnp.inf)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def fold_recoil_window(
     exp: Experiment,
     dsigma: Callable[[Nucleus, Flux, Array, Array], Any],
@@ -368,7 +371,7 @@ def fold_recoil_window(
     E_R_hi: ArrayLike = jnp.inf,
     *,
     per_nucleus: bool = False,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     sigma_window: Callable[[Nucleus, Flux, Array, Array, Array], Any] | None = None,
     breaks: Callable[[Nucleus], ArrayLike] | None = None,
     batch_size: int | None = None,
@@ -393,6 +396,10 @@ def fold_recoil_window(
         [E_R,min(E), E_R,max(E)] and the energy thresholds).
     E_R_lo, E_R_hi : float
         Optional extra restriction of the true recoil energy (a bin) [GeV].
+    per_nucleus : bool
+        Per target species on a leading axis (as :func:`fold_experiment`).
+    n_recoil : int
+        Gauss–Legendre nodes in ln E_R per recoil panel (static; formerly ``n_nodes``).
     sigma_window : callable (Nucleus, Flux component, E, lo, hi [GeV]) -> pytree, optional
         ∫ dsigma dE_R over [max(E_R,min, lo), min(E_R,max, hi)] in closed form (``hi`` may be
         +inf; 0 for an empty range). Given, it replaces the ln E_R quadrature of the three
@@ -432,7 +439,7 @@ def fold_recoil_window(
     components directly at the line energy. Exact Leibniz derivatives w.r.t. all edges;
     the subtraction costs at most a factor (full range / window) of the quadrature accuracy
     (~1e-12 relative for the full range). Cost: 3 + 2 (σ turn-on) recoil quadratures of
-    ``n_nodes`` nodes per flux node (or closed-form ``sigma_window`` calls instead of the 3);
+    ``n_recoil`` nodes per flux node (or closed-form ``sigma_window`` calls instead of the 3);
     the third piece is left out when the window has no upper cut (E_R_hi and ``recoil_max``
     concrete +inf).
     """
@@ -447,7 +454,7 @@ def fold_recoil_window(
     no_top = not (_has_upper_cut(exp, E_R_hi) if upper_cut is None else upper_cut)
     fold_kw = {"breaks": breaks, "batch_size": batch_size, "n_per_panel": n_per_panel}
     part_a = _fold_window_pieces(
-        exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window, 2 if no_top else 3,
+        exp, dsigma, m, a_cut, b_cut, per_nucleus, n_recoil, sigma_window, 2 if no_top else 3,
         fold_kw,
     )  # fmt: skip
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
@@ -457,8 +464,8 @@ def fold_recoil_window(
     # (b) the turn-on [E_thr − 6σ, E_thr + 6σ] ∩ window (zero width for σ = 0), erfc resolved by
     # the two turn-on panels of recoil_nodes (the third has zero width since t_hi <= thr + 6σ)
     t_hi = jnp.maximum(jnp.minimum(b_cut, thr + s6), lower)
-    T, w = recoil_nodes(exp, lower, t_hi, n_nodes, window=False)
-    T, w = T[: 2 * n_nodes], w[: 2 * n_nodes]
+    T, w = recoil_nodes(exp, lower, t_hi, n_recoil=n_recoil, window=False)
+    T, w = T[: 2 * n_recoil], w[: 2 * n_recoil]
     comps = exp.flux.components()
     lines = tuple(c for c in comps if c.lines()[0].shape[0])
     spectra = tuple(c for c in comps if c.has_continuum())
@@ -473,7 +480,13 @@ def fold_recoil_window(
                 return min_neutrino_energy(t, m, nuc.mass)
 
             return fold_experiment(
-                exp, integrand, e_low, per_nucleus, spectra, parts="continuum", **fold_kw
+                exp,
+                integrand,
+                e_low,
+                per_nucleus=per_nucleus,
+                components=spectra,
+                parts="continuum",
+                **fold_kw,
             )
 
         vals = jax.vmap(spectrum_at)(T)
@@ -483,7 +496,7 @@ def fold_recoil_window(
         def integrand_line(nuc, comp, E):
             e_min, e_max = recoil_range(E, m, nuc.mass)
             lo, hi = jnp.maximum(e_min, lower), jnp.minimum(e_max, t_hi)
-            Tl, wl = recoil_nodes(exp, lo, hi, n_nodes, window=False)
+            Tl, wl = recoil_nodes(exp, lo, hi, n_recoil=n_recoil, window=False)
             return jax.tree.map(lambda v: jnp.tensordot(wl, v, axes=1), dsigma(nuc, comp, E, Tl))
 
         def e_low_line(nuc):
@@ -491,7 +504,13 @@ def fold_recoil_window(
 
         parts.append(
             fold_experiment(
-                exp, integrand_line, e_low_line, per_nucleus, lines, parts="lines", **fold_kw
+                exp,
+                integrand_line,
+                e_low_line,
+                per_nucleus=per_nucleus,
+                components=lines,
+                parts="lines",
+                **fold_kw,
             )
         )
     total = functools.reduce(lambda x, y: jax.tree.map(jnp.add, x, y), parts)
@@ -499,7 +518,7 @@ def fold_recoil_window(
 
 
 def _fold_window_pieces(
-    exp, dsigma, m, a_cut, b_cut, per_nucleus, n_nodes, sigma_window=None, n_pieces=3, fold_kw=None
+    exp, dsigma, m, a_cut, b_cut, per_nucleus, n_recoil, sigma_window=None, n_pieces=3, fold_kw=None
 ):
     """Σ pieces (full − below a_cut − above b_cut) of the window fold; see fold_recoil_window.
     ``n_pieces=2`` drops the last piece (only for b_cut = +inf, where it is empty)."""
@@ -516,7 +535,7 @@ def _fold_window_pieces(
             lo = jnp.where(k == 2, b_safe, e_min)
             hi = jnp.where(k == 1, a_cut, e_max)
             hi = jnp.where((k == 2) & ~b_fin, lo, hi)
-            T, w = _log_nodes(lo, hi, n_nodes)
+            T, w = _log_nodes(lo, hi, n_recoil)
             vals = dsigma(nuc, comp, E, T)
             return jax.tree.map(lambda v: jnp.tensordot(w, v, axes=1), vals)
 
@@ -531,13 +550,14 @@ def _fold_window_pieces(
             )
             return bounds[k]
 
-        return fold_experiment(exp, integrand, e_low, per_nucleus, **(fold_kw or {}))
+        return fold_experiment(exp, integrand, e_low, per_nucleus=per_nucleus, **(fold_kw or {}))
 
     vals = jax.vmap(piece)(jnp.arange(n_pieces))
     return jax.tree.map(lambda v: exp.efficiency * (v[0] - jnp.sum(v[1:], axis=0)), vals)
 
 
 # ============================================================================ Primakoff
+@renamed_arguments(n_nodes="n_recoil")
 def primakoff_window_events(
     model: DipoleModel,
     exp: Experiment,
@@ -545,7 +565,7 @@ def primakoff_window_events(
     E_R_hi: ArrayLike,
     *,
     per_nucleus: bool = False,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     method: str = "auto",
 ) -> Array:
@@ -553,7 +573,8 @@ def primakoff_window_events(
 
     As :func:`primakoff_events` with the recoil range further restricted to the given
     interval (the detector window and efficiency still apply). Exact integral over the
-    interval (not a midpoint rule). ``method`` as in :func:`primakoff_events`.
+    interval (not a midpoint rule). ``n_recoil`` (formerly ``n_nodes``), ``method``: as in
+    :func:`primakoff_events`.
     """
     check_scalar_model(model)
     check_choice("method", method, ("auto", "series", "quadrature"))
@@ -565,7 +586,7 @@ def primakoff_window_events(
     lo, hi = _bounds(E_R_lo, E_R_hi)
     upper = _has_upper_cut(exp, E_R_hi)
     return _primakoff_window(
-        model, exp, lo, hi, per_nucleus, n_nodes, form_factor, method, choice, upper
+        model, exp, lo, hi, per_nucleus, n_recoil, form_factor, method, choice, upper
     )
 
 
@@ -604,12 +625,12 @@ def _has_upper_cut(exp: Experiment, E_R_hi: ArrayLike) -> bool:
 
 @eqx.filter_jit
 def _primakoff_window(
-    model, exp, E_R_lo, E_R_hi, per_nucleus, n_nodes, form_factor, method, choice, upper
+    model, exp, E_R_lo, E_R_hi, per_nucleus, n_recoil, form_factor, method, choice, upper
 ):
     """Compiled core of :func:`primakoff_window_events` (``choice``/``upper`` static)."""
 
     def dsigma(nuc, comp, E, T):
-        return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor)
+        return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor=form_factor)
 
     def sigma_window(nuc, comp, E, lo, hi):
         return _sigma_window(model, nuc, E, lo, hi, comp.flavour, form_factor)[0]
@@ -622,7 +643,7 @@ def _primakoff_window(
             E_R_lo,
             E_R_hi,
             per_nucleus=per_nucleus,
-            n_nodes=n_nodes,
+            n_recoil=n_recoil,
             sigma_window=sigma_window if closed_form else None,
             upper_cut=upper,
         )
@@ -649,12 +670,13 @@ def _closed_form_applies(exp: Experiment, form_factor: bool | str):
     return jnp.all(jnp.stack([series_in_range(n, e) for n, e in pairs]))
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def primakoff_events(
     model: DipoleModel,
     exp: Experiment,
     *,
     per_nucleus: bool = False,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     method: str = "auto",
 ) -> Array:
@@ -672,14 +694,14 @@ def primakoff_events(
     exp : Experiment
     per_nucleus : bool
         Return the events per target species (shape ``(len(exp.target.nuclei),)``).
-    n_nodes : int
-        Gauss–Legendre nodes per ln E_R panel (static).
+    n_recoil : int
+        Gauss–Legendre nodes per ln E_R panel (static; formerly ``n_nodes``).
     form_factor : bool or str
         Helm form factor (default) or F = 1.
     method : str
         Recoil integral at each neutrino energy: "series" (closed form,
         :func:`~jaxdipole.primakoff.primakoff_sigma_window`; q r_n ≤ 6 needed at the flux end
-        point), "quadrature" (``n_nodes`` Gauss–Legendre nodes in ln E_R), or "auto" (default:
+        point), "quadrature" (``n_recoil`` Gauss–Legendre nodes in ln E_R), or "auto" (default:
         "series" where it applies to every species and flux component -- decided in Python
         for concrete experiments, by ``lax.cond`` for traced ones). Across a resolution
         turn-on the quadrature is used in all cases.
@@ -695,7 +717,7 @@ def primakoff_events(
         0.0,
         jnp.inf,
         per_nucleus=per_nucleus,
-        n_nodes=n_nodes,
+        n_recoil=n_recoil,
         form_factor=form_factor,
         method=method,
     )
@@ -746,22 +768,23 @@ def _recoil_spectrum(model, exp, E_R, apply_efficiency, per_nucleus, form_factor
     T = jnp.where(pos, E_R, 1.0)
 
     def integrand(nuc, comp, E):
-        return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor)
+        return primakoff_dsigma_dER(model, nuc, E, T, comp.flavour, form_factor=form_factor)
 
     def e_low(nuc):
         return min_neutrino_energy(T, model.m_N, nuc.mass)
 
-    val = fold_experiment(exp, integrand, e_low, per_nucleus)
+    val = fold_experiment(exp, integrand, e_low, per_nucleus=per_nucleus)
     eps = recoil_efficiency(exp, E_R) if apply_efficiency else 1.0
     return jnp.where(pos, val * eps, 0.0)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def recoil_binned(
     model: DipoleModel,
     exp: Experiment,
     edges: ArrayLike,
     *,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     method: str = "auto",
 ) -> Array:
@@ -769,55 +792,60 @@ def recoil_binned(
 
     ``edges`` [GeV]: increasing bin edges. Each bin is the exact integral of the detected
     spectrum (efficiency, threshold and recoil_max applied) over [edges[k], edges[k+1]];
-    bins covering the whole window sum to :func:`primakoff_events`.
+    bins covering the whole window sum to :func:`primakoff_events`. ``n_recoil`` (Gauss–Legendre
+    nodes per ln E_R panel; formerly ``n_nodes``), ``form_factor``, ``method``: as in
+    :func:`primakoff_events`.
     """
     edges = _edges(edges)
 
     def one(a, b):
         return primakoff_window_events(
-            model, exp, a, b, n_nodes=n_nodes, form_factor=form_factor, method=method
+            model, exp, a, b, n_recoil=n_recoil, form_factor=form_factor, method=method
         )
 
     return jax.vmap(one)(edges[:-1], edges[1:])
 
 
 # ============================================================================ SM CEvNS
+@renamed_arguments(n_nodes="n_recoil")
 def cevns_window_events(
     exp: Experiment,
     E_R_lo: ArrayLike,
     E_R_hi: ArrayLike,
     *,
     per_nucleus: bool = False,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
     """Expected SM CEvNS events with true recoil energy in [E_R_lo, E_R_hi] [GeV] (window and
-    efficiency of the experiment applied)."""
+    efficiency of the experiment applied). ``n_recoil``: Gauss–Legendre nodes per ln E_R panel
+    (static; formerly ``n_nodes``)."""
     lo, hi = _bounds(E_R_lo, E_R_hi)
     upper = _has_upper_cut(exp, E_R_hi)
     s2w = jnp.asarray(sin2_theta_w)
-    return _cevns_window(exp, lo, hi, per_nucleus, n_nodes, form_factor, s2w, upper)
+    return _cevns_window(exp, lo, hi, per_nucleus, n_recoil, form_factor, s2w, upper)
 
 
 @eqx.filter_jit
-def _cevns_window(exp, E_R_lo, E_R_hi, per_nucleus, n_nodes, form_factor, sin2_theta_w, upper):
+def _cevns_window(exp, E_R_lo, E_R_hi, per_nucleus, n_recoil, form_factor, sin2_theta_w, upper):
     """Compiled core of :func:`cevns_window_events`."""
 
     def dsigma(nuc, comp, E, T):
-        return cevns_dsigma_dER(nuc, E, T, form_factor, sin2_theta_w)
+        return cevns_dsigma_dER(nuc, E, T, form_factor=form_factor, sin2_theta_w=sin2_theta_w)
 
     return fold_recoil_window(
-        exp, dsigma, 0.0, E_R_lo, E_R_hi, per_nucleus=per_nucleus, n_nodes=n_nodes,
+        exp, dsigma, 0.0, E_R_lo, E_R_hi, per_nucleus=per_nucleus, n_recoil=n_recoil,
         upper_cut=upper,
     )  # fmt: skip
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def cevns_events(
     exp: Experiment,
     *,
     per_nucleus: bool = False,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
@@ -827,13 +855,14 @@ def cevns_events(
     the tree-level SM cross section (:func:`~jaxdipole.cevns.cevns_dsigma_dER`, identical for
     all flavours and for ν/ν̄); E_low = E_min(E_thr) = (E_thr + sqrt(E_thr² + 2 M E_thr))/2.
     Reference: Ge74, 4 GW_th at 100 m, Vogel–Engel benchmark flux, 10 eV: 10.61 /(kg·day).
+    ``n_recoil``: Gauss–Legendre nodes per ln E_R panel (static; formerly ``n_nodes``).
     """
     return cevns_window_events(
         exp,
         0.0,
         jnp.inf,
         per_nucleus=per_nucleus,
-        n_nodes=n_nodes,
+        n_recoil=n_recoil,
         form_factor=form_factor,
         sin2_theta_w=sin2_theta_w,
     )
@@ -865,30 +894,32 @@ def _cevns_recoil_spectrum(exp, E_R, apply_efficiency, per_nucleus, form_factor,
     T = jnp.where(pos, E_R, 1.0)
 
     def integrand(nuc, comp, E):
-        return cevns_dsigma_dER(nuc, E, T, form_factor, sin2_theta_w)
+        return cevns_dsigma_dER(nuc, E, T, form_factor=form_factor, sin2_theta_w=sin2_theta_w)
 
     def e_low(nuc):
         return min_neutrino_energy(T, 0.0, nuc.mass)
 
-    val = fold_experiment(exp, integrand, e_low, per_nucleus)
+    val = fold_experiment(exp, integrand, e_low, per_nucleus=per_nucleus)
     eps = recoil_efficiency(exp, E_R) if apply_efficiency else 1.0
     return jnp.where(pos, val * eps, 0.0)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def cevns_binned(
     exp: Experiment,
     edges: ArrayLike,
     *,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
     form_factor: bool | str = True,
     sin2_theta_w: ArrayLike = constants.sin2_theta_W_0,
 ) -> Array:
-    """Expected SM CEvNS events per true-recoil-energy bin, shape (len(edges) − 1,)."""
+    """Expected SM CEvNS events per true-recoil-energy bin, shape (len(edges) − 1,).
+    ``n_recoil``: Gauss–Legendre nodes per ln E_R panel (static; formerly ``n_nodes``)."""
     edges = _edges(edges)
 
     def one(a, b):
         return cevns_window_events(
-            exp, a, b, n_nodes=n_nodes, form_factor=form_factor, sin2_theta_w=sin2_theta_w
+            exp, a, b, n_recoil=n_recoil, form_factor=form_factor, sin2_theta_w=sin2_theta_w
         )
 
     return jax.vmap(one)(edges[:-1], edges[1:])

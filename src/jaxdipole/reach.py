@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import units as u
+from ._deprecate import renamed_arguments
 
 __all__ = [
     "SCENARIOS",
@@ -60,7 +61,7 @@ FIXED = {
 #: Reference coupling used to build the models [GeV^-1] (the results do not depend on it).
 MU_REF = 1e-9 * u.mu_B
 #: Fast radiative fold for scans: totals agree with the precise fold to ~1e-5.
-FAST = {"precise": False, "n_nodes": 8}
+FAST = {"precise": False, "n_recoil": 8}
 
 
 def reach_curves(
@@ -257,8 +258,9 @@ def beats(m_N, curves: dict[str, np.ndarray], flavour: str = "e") -> dict[str, d
     return out
 
 
+@renamed_arguments(n_energy="n_energy_bins", n_cos="n_cos_bins")
 def photon_benchmark(
-    exp, m_N: float, mu_e: float, *, n_energy: int = 24, n_cos: int = 10, progress=False
+    exp, m_N: float, mu_e: float, *, n_energy_bins: int = 24, n_cos_bins: int = 10, progress=False
 ) -> dict[str, Any]:
     """Dirac vs Majorana photon (E_γ, cos θ_γ) maps at one point and their separation.
 
@@ -266,7 +268,8 @@ def photon_benchmark(
     ----------
     exp : Experiment
     m_N : N mass [GeV]; mu_e : electron-flavour moment [GeV^-1]
-    n_energy, n_cos : bins in E_γ (photon window up to min(2 m_N, 10 MeV)) and cos θ_γ
+    n_energy_bins, n_cos_bins : numbers of bins in E_γ (photon window up to min(2 m_N, 10 MeV))
+        and cos θ_γ (formerly ``n_energy``, ``n_cos``)
 
     Returns
     -------
@@ -284,8 +287,8 @@ def photon_benchmark(
 
     e_lo = float(exp.photon_energy_min)
     e_hi = max(min(10.0 * u.MeV, 2.0 * float(m_N)), 1.5 * e_lo)
-    e_edges = jnp.linspace(e_lo, e_hi, n_energy + 1)
-    c_edges = jnp.linspace(float(exp.photon_cos_min), float(exp.photon_cos_max), n_cos + 1)
+    e_edges = jnp.linspace(e_lo, e_hi, n_energy_bins + 1)
+    c_edges = jnp.linspace(float(exp.photon_cos_min), float(exp.photon_cos_max), n_cos_bins + 1)
     fn = eqx.filter_jit(photon_map)
     maps = {}
     for nature in ("dirac", "majorana"):

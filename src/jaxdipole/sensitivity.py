@@ -74,6 +74,7 @@ SCALES = ("all", "active")
 def scale_couplings(
     model: DipoleModel,
     k: ArrayLike,
+    *,
     scale: str | int | np.integer | Callable[[DipoleModel, Any], DipoleModel] = "all",
 ) -> DipoleModel:
     """The model with its couplings multiplied by ``k``.
@@ -353,7 +354,7 @@ def _solve_log_rate(log_rate, log_s, max_iter):
     return t, state
 
 
-@renamed_arguments(background="background_events")
+@renamed_arguments(background="background_events", n_nodes="n_recoil", n_nodes_cos="n_cos")
 @compiled(check=_check_radiative)
 def radiative_reach(
     model: DipoleModel,
@@ -409,7 +410,7 @@ def radiative_reach(
         only, N -> ν γ photons; also where N cannot be produced on shell, e.g. m_N above the
         flux end point). Its fixed quasi-random points make the rate a smooth function of μ.
     **rate_kwargs
-        Passed to the rate function (e.g. ``precise=False, n_nodes=8`` for fast narrow-width
+        Passed to the rate function (e.g. ``precise=False, n_recoil=8`` for fast narrow-width
         scans: totals agree with the precise fold to ~1e-5; ``n_points=...`` for "full").
 
     Returns
@@ -435,11 +436,11 @@ def radiative_reach(
     def log_rate_of(md, xp):
         def log_rate(t):
             k = jnp.exp(t)
-            md_k = scale_couplings(md, k, scale)
+            md_k = scale_couplings(md, k, scale=scale)
             if method == "full":
                 n = radiative_events_mc(md_k, xp, **rate_kwargs).events
             else:
-                n = radiative_events(md_k, xp, channels, **rate_kwargs)
+                n = radiative_events(md_k, xp, channels=channels, **rate_kwargs)
             pos = n > 0
             return jnp.where(pos, jnp.log(jnp.where(pos, n, 1.0)), -jnp.inf), pos
 

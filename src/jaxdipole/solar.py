@@ -52,8 +52,9 @@ from jax.typing import ArrayLike
 from . import constants
 from . import units as u
 from ._checks import check_choice, check_interval, check_nonnegative, concrete
+from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
-from .flux import Flux, FluxSum, _as_float, _check_flavour, _check_n_nodes
+from .flux import Flux, FluxSum, _as_float, _check_flavour, _check_n_energy, _deprecated_n_nodes
 
 __all__ = [
     "B8_NORMALISATIONS",
@@ -158,7 +159,7 @@ def _coulomb_asymptotic(ell: int, eta: np.ndarray, rho: np.ndarray, n_terms: int
 
 
 def coulomb_penetrability_shift(
-    ell: int, eta: ArrayLike, rho: ArrayLike, rho_far: float = 40.0, n_steps: int = 3000
+    ell: int, eta: ArrayLike, rho: ArrayLike, *, rho_far: float = 40.0, n_steps: int = 3000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Penetrability P_l = ρ/(F_l² + G_l²) and shift S_l = ρ (F F' + G G')/(F_l² + G_l²) of the
     Coulomb functions at (η, ρ) (NumPy, elementwise; ρ < ``rho_far``).
@@ -495,7 +496,7 @@ def _matter_cos2theta(E, params: OscillationParameters, x):
 
 @functools.partial(jax.jit, static_argnames="source")
 def survival_probability(
-    E: ArrayLike, params: OscillationParameters | None = None, source: str = "b8"
+    E: ArrayLike, params: OscillationParameters | None = None, *, source: str = "b8"
 ) -> Array:
     """Day-averaged ν_e survival probability P_ee(E) at Earth (E [GeV], elementwise).
 
@@ -527,7 +528,7 @@ def survival_probability(
 
 
 def flavour_probabilities(
-    E: ArrayLike, params: OscillationParameters | None = None, source: str = "b8"
+    E: ArrayLike, params: OscillationParameters | None = None, *, source: str = "b8"
 ) -> Array:
     """(P_ee, P_eμ, P_eτ)(E), shape (3,) + E.shape, summing to 1.
 
@@ -537,7 +538,7 @@ def flavour_probabilities(
     neglected (a few % of P_eμ, P_eτ individually; CEvNS is flavour blind).
     """
     params = OscillationParameters() if params is None else params
-    pee = survival_probability(E, params, source)
+    pee = survival_probability(E, params, source=source)
     c23sq = 1.0 - params.sin2_theta23
     return jnp.stack([pee, (1.0 - pee) * c23sq, (1.0 - pee) * params.sin2_theta23])
 
@@ -590,7 +591,8 @@ class SolarComponent(Flux):
 
     dΦ_α/dE = Φ_B8 λ_B8(E) P_eα^B8(E) + Φ_hep λ_hep(E) P_eα^hep(E) [GeV²], α = ``flavour``,
     neutrinos (``antineutrino`` False). ``b8_energies``/``b8_values``: an optional ⁸B table
-    (see :class:`SolarFlux`), else :func:`b8_spectrum`.
+    (see :class:`SolarFlux`), else :func:`b8_spectrum`. ``n_energy``: Gauss–Legendre nodes in
+    the neutrino energy per panel (static; formerly ``n_nodes``).
     """
 
     b8_flux: Array
@@ -599,12 +601,34 @@ class SolarComponent(Flux):
     b8_energies: Array | None
     b8_values: Array | None
     flavour: int = eqx.field(static=True)
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
     antineutrino: bool = eqx.field(static=True, default=False)
+
+    @renamed_arguments(n_nodes="n_energy")
+    def __init__(
+        self,
+        b8_flux: Array,
+        hep_flux: Array,
+        oscillation: OscillationParameters,
+        b8_energies: Array | None,
+        b8_values: Array | None,
+        flavour: int,
+        *,
+        n_energy: int,
+        antineutrino: bool = False,
+    ):
+        self.b8_flux, self.hep_flux, self.oscillation = b8_flux, hep_flux, oscillation
+        self.b8_energies, self.b8_values = b8_energies, b8_values
+        self.flavour, self.n_energy, self.antineutrino = flavour, n_energy, antineutrino
+
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
 
     def __check_init__(self):
         _check_flavour(self.flavour)
-        _check_n_nodes(self.n_nodes)
+        _check_n_energy(self.n_energy)
 
     def b8_shape(self, E: ArrayLike) -> Array:
         """Normalised ⁸B spectrum [GeV⁻¹]: the table if given, else :func:`b8_spectrum`."""
@@ -619,8 +643,8 @@ class SolarComponent(Flux):
         """dΦ/dE [GeV²] of this flavour at E [GeV]; 0 outside the support."""
         E = jnp.asarray(E)
         E = E.astype(jnp.result_type(E, 0.0))
-        p_b8 = flavour_probabilities(E, self.oscillation, "b8")[self.flavour]
-        p_hep = flavour_probabilities(E, self.oscillation, "hep")[self.flavour]
+        p_b8 = flavour_probabilities(E, self.oscillation, source="b8")[self.flavour]
+        p_hep = flavour_probabilities(E, self.oscillation, source="hep")[self.flavour]
         b8 = self.b8_flux * self.b8_shape(E) * p_b8
         return b8 + self.hep_flux * hep_spectrum(E) * p_hep
 
@@ -644,7 +668,7 @@ class SolarComponent(Flux):
 
     @property
     def nodes_per_panel(self) -> int:
-        return self.n_nodes
+        return self.n_energy
 
 
 class SolarFlux(Flux):
@@ -662,11 +686,12 @@ class SolarFlux(Flux):
         outside the table and renormalised to unit integral (prepend (0, 0) to a table that
         starts above 0 and should vanish there). E.g. Winter et al.'s table:
         ``(E_MeV * units.MeV, lam_per_MeV / units.MeV)``.
-    n_nodes : int, optional (static)
-        Gauss–Legendre nodes per panel; default 16 for the model spectrum (13 panels, 208
-        nodes per flavour: a fold of E² (E − E_low) above E_low agrees with adaptive quadrature
-        to < 1e-8 relative for E_low ≤ 16 MeV, 5e-7 at 18.5 MeV) and 4 for a table (one panel
-        per table interval: exact for the linear pieces times polynomials of degree ≤ 6).
+    n_energy : int, optional (static)
+        Gauss–Legendre nodes in the neutrino energy per panel (formerly ``n_nodes``); default
+        16 for the model spectrum (13 panels, 208 nodes per flavour: a fold of E² (E − E_low)
+        above E_low agrees with adaptive quadrature to < 1e-8 relative for E_low ≤ 16 MeV, 5e-7
+        at 18.5 MeV) and 4 for a table (one panel per table interval: exact for the linear
+        pieces times polynomials of degree ≤ 6).
 
     ``components()`` = the (ν_e, ν_μ, ν_τ) :class:`SolarComponent` fluxes; ``fold`` and
     ``total`` sum them (Σ_α P_eα = 1: ``total()`` = ``b8_flux + hep_flux``). ``flavour`` raises
@@ -679,22 +704,29 @@ class SolarFlux(Flux):
     oscillation: OscillationParameters
     b8_energies: Array | None
     b8_values: Array | None
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
 
+    @renamed_arguments(n_nodes="n_energy")
     def __init__(
         self,
         b8_flux: ArrayLike,
         hep_flux: ArrayLike,
         oscillation: OscillationParameters | None = None,
         b8_table: Any = None,
-        n_nodes: int | None = None,
+        *,
+        n_energy: int | None = None,
     ):
         self.b8_flux, self.hep_flux = _as_float(b8_flux), _as_float(hep_flux)
         self.oscillation = OscillationParameters() if oscillation is None else oscillation
         self.b8_energies, self.b8_values = _table_fields(b8_table)
-        if n_nodes is None:
-            n_nodes = 16 if b8_table is None else 4
-        self.n_nodes = n_nodes
+        if n_energy is None:
+            n_energy = 16 if b8_table is None else 4
+        self.n_energy = n_energy
+
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
 
     def __check_init__(self):
         check_nonnegative("b8_flux", self.b8_flux, "[GeV^3]")
@@ -709,13 +741,15 @@ class SolarFlux(Flux):
                 f"{type(self.oscillation).__name__}"
             )
         _check_table(self.b8_energies, self.b8_values)
-        _check_n_nodes(self.n_nodes)
+        _check_n_energy(self.n_energy)
 
     @classmethod
+    @renamed_arguments(n_nodes="n_energy")
     def standard(cls, b8: str = "sno", hep: str = "b16-gs98", **kwargs: Any) -> SolarFlux:
         """The flux with named normalisations: ``b8`` from ``B8_NORMALISATIONS`` ("sno",
         "b16-gs98", "b16-agss09"), ``hep`` from ``HEP_NORMALISATIONS`` ("b16-gs98",
-        "b16-agss09"). ``kwargs``: further SolarFlux arguments (oscillation, b8_table, n_nodes)."""
+        "b16-agss09"). ``kwargs``: further SolarFlux arguments (oscillation, b8_table,
+        n_energy)."""
         check_choice("b8", b8, set(B8_NORMALISATIONS))
         check_choice("hep", hep, set(HEP_NORMALISATIONS))
         return cls(
@@ -732,7 +766,7 @@ class SolarFlux(Flux):
                 b8_energies=self.b8_energies,
                 b8_values=self.b8_values,
                 flavour=f,
-                n_nodes=self.n_nodes,
+                n_energy=self.n_energy,
             )
             for f in (0, 1, 2)
         )
@@ -769,7 +803,7 @@ class SolarFlux(Flux):
 
     @property
     def nodes_per_panel(self) -> int:
-        return self.n_nodes
+        return self.n_energy
 
     def nodes(self, E_low=0.0, breaks=None, parts="all", n_per_panel=None):
         return self._sum().nodes(E_low, breaks, parts, n_per_panel)

@@ -32,7 +32,8 @@ from jax.typing import ArrayLike
 from . import constants
 from . import units as u
 from ._checks import check_finite, check_positive
-from .flux import Flux, FluxSum, MonochromaticFlux, _as_float, _check_flavour
+from ._deprecate import renamed_arguments
+from .flux import Flux, FluxSum, MonochromaticFlux, _as_float, _check_flavour, _deprecated_n_nodes
 
 __all__ = ["MichelFlux", "SpallationFlux", "PION_LINE_ENERGY", "MICHEL_END_POINT"]
 
@@ -56,28 +57,35 @@ class MichelFlux(Flux):
         Integrated flux [GeV^3 = per area per time], ≥ 0.
     shape : {"nu_e", "nubar_mu"} (static)
         Which spectrum; sets the flavour (0 / 1) and ν/ν̄ (False / True).
-    n_nodes : int (static)
-        Gauss–Legendre nodes of the fold over [0, m_μ/2] (default 32).
+    n_energy : int (static)
+        Gauss–Legendre nodes in the neutrino energy of the fold over [0, m_μ/2] (default 32;
+        formerly ``n_nodes``).
     """
 
     flux: Array
     shape: str = eqx.field(static=True)
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
     flavour: int = eqx.field(static=True)
     antineutrino: bool = eqx.field(static=True)
 
-    def __init__(self, flux: ArrayLike, shape: str = "nu_e", n_nodes: int = 32):
+    @renamed_arguments(n_nodes="n_energy")
+    def __init__(self, flux: ArrayLike, shape: str = "nu_e", *, n_energy: int = 32):
         if shape not in _SHAPES:
             raise ValueError(f"shape must be one of {list(_SHAPES)}, got {shape!r}")
         self.flux = _as_float(flux)
-        self.shape, self.n_nodes = shape, int(n_nodes)
+        self.shape, self.n_energy = shape, int(n_energy)
         self.flavour, self.antineutrino = (0, False) if shape == "nu_e" else (1, True)
+
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
 
     def __check_init__(self):
         _check_flavour(self.flavour)
         check_finite("flux", self.flux)
-        if self.n_nodes < 1:
-            raise ValueError(f"n_nodes must be >= 1, got {self.n_nodes}")
+        if self.n_energy < 1:
+            raise ValueError(f"n_energy must be >= 1, got {self.n_energy}")
 
     def spectrum(self, E: ArrayLike) -> Array:
         """Normalised spectrum dN/dE [GeV^-1] (0 outside [0, m_μ/2])."""
@@ -121,8 +129,9 @@ class SpallationFlux(Flux):
     pulse_mean, pulse_width : float
         Mean and Gaussian width of the proton pulse [GeV^-1] (1 ns = ``units.ns``); default
         440 ns and 150 ns (the CENNS-10 release's description of the SNS pulse).
-    n_nodes : int (static)
-        Gauss–Legendre nodes of the Michel folds (default 32).
+    n_energy : int (static)
+        Gauss–Legendre nodes in the neutrino energy of the Michel folds (default 32; formerly
+        ``n_nodes``).
 
     ``components()`` = (ν_μ line, ν_e Michel, ν̄_μ Michel): each rate takes its flavour's moment.
     The line is folded exactly (one node at its energy).
@@ -133,8 +142,9 @@ class SpallationFlux(Flux):
     nu_per_flavour: Array
     pulse_mean: Array
     pulse_width: Array
-    n_nodes: int = eqx.field(static=True)
+    n_energy: int = eqx.field(static=True)
 
+    @renamed_arguments(n_nodes="n_energy")
     def __init__(
         self,
         proton_rate: ArrayLike,
@@ -142,12 +152,18 @@ class SpallationFlux(Flux):
         nu_per_flavour: ArrayLike = 0.08,
         pulse_mean: ArrayLike = 440.0 * u.ns,
         pulse_width: ArrayLike = 150.0 * u.ns,
-        n_nodes: int = 32,
+        *,
+        n_energy: int = 32,
     ):
         self.proton_rate, self.distance = _as_float(proton_rate), _as_float(distance)
         self.nu_per_flavour = _as_float(nu_per_flavour)
         self.pulse_mean, self.pulse_width = _as_float(pulse_mean), _as_float(pulse_width)
-        self.n_nodes = int(n_nodes)
+        self.n_energy = int(n_energy)
+
+    @property
+    def n_nodes(self) -> int:
+        """Deprecated spelling of ``n_energy`` (read-only; warns)."""
+        return _deprecated_n_nodes(self)
 
     def __check_init__(self):
         check_positive("proton_rate", self.proton_rate, "[GeV = per time]")
@@ -165,8 +181,8 @@ class SpallationFlux(Flux):
         phi = self.flux_per_flavour()
         return (
             MonochromaticFlux(PION_LINE_ENERGY, phi, flavour=1, antineutrino=False),
-            MichelFlux(phi, "nu_e", self.n_nodes),
-            MichelFlux(phi, "nubar_mu", self.n_nodes),
+            MichelFlux(phi, "nu_e", n_energy=self.n_energy),
+            MichelFlux(phi, "nubar_mu", n_energy=self.n_energy),
         )
 
     def _sum(self) -> FluxSum:

@@ -692,7 +692,7 @@ def _prepare_hypotheses(true, alt, b):
 
 
 def hypothesis_q(
-    true: ArrayLike, alt: ArrayLike, b: ArrayLike = 0.0, equal_rate: bool = False
+    true: ArrayLike, alt: ArrayLike, b: ArrayLike = 0.0, *, equal_rate: bool = False
 ) -> Array:
     """Asimov separation statistic q_A = binned_q(true + b, alt' + b) (scalar).
 
@@ -715,7 +715,7 @@ def hypothesis_q(
 
 
 def hypothesis_z(
-    true: ArrayLike, alt: ArrayLike, b: ArrayLike = 0.0, equal_rate: bool = False
+    true: ArrayLike, alt: ArrayLike, b: ArrayLike = 0.0, *, equal_rate: bool = False
 ) -> Array:
     """Expected significance sqrt(q_A) of rejecting ``alt`` when ``true`` holds.
 
@@ -734,6 +734,7 @@ def dirac_majorana_z(
     dirac: ArrayLike,
     majorana: ArrayLike,
     b: ArrayLike = 0.0,
+    *,
     truth: str = "majorana",
     equal_rate: bool = True,
 ) -> Array:
@@ -756,8 +757,8 @@ def dirac_majorana_z(
     """
     check_choice("truth", truth, {"majorana", "dirac"})
     if truth == "majorana":
-        return hypothesis_z(majorana, dirac, b, equal_rate)
-    return hypothesis_z(dirac, majorana, b, equal_rate)
+        return hypothesis_z(majorana, dirac, b, equal_rate=equal_rate)
+    return hypothesis_z(dirac, majorana, b, equal_rate=equal_rate)
 
 
 # ------------------------------------------------------------------------------------------

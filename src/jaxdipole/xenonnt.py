@@ -40,6 +40,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from . import units as u
+from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
 from .experiment import Experiment
 from .model import DipoleModel
@@ -265,18 +266,23 @@ def load_xenonnt(
 N_NODES_RECOIL = 4
 
 
-def recoil_weights(energies_kev: ArrayLike, n_nodes: int = N_NODES_RECOIL) -> tuple[Array, Array]:
-    """Recoil nodes T [GeV] and weights H [GeV] of shape (K−1)·n and (K, (K−1)·n) such that
+@renamed_arguments(n_nodes="n_recoil")
+def recoil_weights(
+    energies_kev: ArrayLike, *, n_recoil: int = N_NODES_RECOIL
+) -> tuple[Array, Array]:
+    """Recoil nodes T [GeV] and weights H [GeV] of shape (K−1)·n and (K, (K−1)·n), n =
+    ``n_recoil`` Gauss–Legendre nodes in E_R per interval between neighbouring template
+    energies (static; formerly ``n_nodes``), such that
     Σ_n H[k, n] f(T_n) = ∫ f(E) h_k(E) dE, h_k the hat function of template k (1 at its energy,
     linear to 0 at the neighbours): with linear interpolation of the templates between their
     energies, ∫ dR/dE ε_bin(E) dE = Σ_k ε_bin(E_k) Σ_n H[k, n] dR/dE(T_n)."""
     e = jnp.asarray(energies_kev, dtype=float) * u.keV
-    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_nodes))
+    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_recoil))
     lo, width = e[:-1, None], jnp.diff(e)[:, None]
     T = (lo + width * x).ravel()
     ww = (width * w).ravel()
-    frac = jnp.broadcast_to(x, (e.shape[0] - 1, n_nodes)).ravel()
-    seg = jnp.repeat(jnp.arange(e.shape[0] - 1), n_nodes)
+    frac = jnp.broadcast_to(x, (e.shape[0] - 1, n_recoil)).ravel()
+    seg = jnp.repeat(jnp.arange(e.shape[0] - 1), n_recoil)
     K = e.shape[0]
     H = jnp.zeros((K, T.shape[0]))
     H = H.at[seg, jnp.arange(T.shape[0])].add(ww * (1.0 - frac))
@@ -284,12 +290,16 @@ def recoil_weights(energies_kev: ArrayLike, n_nodes: int = N_NODES_RECOIL) -> tu
     return T, H
 
 
-def fold_recoil_spectrum(release: XenonntRelease, rate: ArrayLike, n_nodes: int = N_NODES_RECOIL):
+@renamed_arguments(n_nodes="n_recoil")
+def fold_recoil_spectrum(
+    release: XenonntRelease, rate: ArrayLike, *, n_recoil: int = N_NODES_RECOIL
+):
     """Expected counts per bin and run, shape (n_runs, 3, 3, 3, 3), of a nuclear-recoil
     spectrum ``rate`` [per tonne-year per GeV] given at the nodes ``recoil_weights(...)[0]``
-    (nominal yields). Recoils outside the templates' range (0.5–5.0 keV_nr) are not counted:
-    the selection probability is 1e-4 at 0.5 keV, and ⁸B recoils on xenon end near 4 keV."""
-    _, H = recoil_weights(release.mono_energies, n_nodes)
+    (nominal yields; ``n_recoil`` as there, formerly ``n_nodes``). Recoils outside the
+    templates' range (0.5–5.0 keV_nr) are not counted: the selection probability is 1e-4 at
+    0.5 keV, and ⁸B recoils on xenon end near 4 keV."""
+    _, H = recoil_weights(release.mono_energies, n_recoil=n_recoil)
     c = H @ jnp.asarray(rate)  # (K,) per t·y
     mono = jnp.stack([jnp.asarray(r.mono) for r in release.runs])  # (R, K, 3, 3, 3, 3)
     exposure = jnp.asarray([r.exposure for r in release.runs])
@@ -341,11 +351,11 @@ def interpolate_yields(release: XenonntRelease, stack: ArrayLike, t_ly: ArrayLik
     return jnp.tensordot(w, jnp.asarray(stack), axes=1)
 
 
-def _fold_all_yields(release: XenonntRelease, rate: Array, n_nodes: int) -> Array:
+def _fold_all_yields(release: XenonntRelease, rate: Array, n_recoil: int) -> Array:
     """``rate`` at the recoil nodes folded with every yield setting's mono-energetic
     templates: shape (n_settings, n_runs, 3, 3, 3, 3)."""
     _, _, grid = _yield_grid(release)
-    _, H = recoil_weights(release.mono_energies, n_nodes)
+    _, H = recoil_weights(release.mono_energies, n_recoil=n_recoil)
     c = H @ rate
     exposure = jnp.asarray([r.exposure for r in release.runs]).reshape(-1, 1, 1, 1, 1)
     mono = jnp.asarray(np.stack([np.stack([r.yields[g][1] for r in release.runs]) for g in grid]))
@@ -358,40 +368,45 @@ def _default_flux():
     return SolarFlux.standard()
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def xenonnt_cevns(
     release: XenonntRelease,
     flux=None,
     *,
     form_factor: bool | str = True,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """SM CEvNS counts of solar neutrinos per bin, shape (n_settings, n_runs, 3, 3, 3, 3): the
     recoil spectrum on natural xenon (Helm form factor) of ``flux`` (default
     ``SolarFlux.standard()``: ⁸B at the SNO NC flux, hep at B16-GS98) folded with the
     mono-energetic templates of each light/charge-yield setting (one setting, the nominal,
-    unless the release holds the varied templates) and each run's exposure."""
+    unless the release holds the varied templates) and each run's exposure. ``n_recoil``:
+    Gauss–Legendre nodes in E_R per interval between template energies (static; formerly
+    ``n_nodes``; see :func:`recoil_weights`)."""
     flux = _default_flux() if flux is None else flux
-    T, _ = recoil_weights(release.mono_energies, n_nodes)
+    T, _ = recoil_weights(release.mono_energies, n_recoil=n_recoil)
     rate = cevns_recoil_spectrum(
         _experiment(flux), T, apply_efficiency=False, form_factor=form_factor
     )
-    return _fold_all_yields(release, rate, n_nodes)
+    return _fold_all_yields(release, rate, n_recoil)
 
 
+@renamed_arguments(n_nodes="n_recoil")
 def xenonnt_primakoff(
     model: DipoleModel,
     release: XenonntRelease,
     flux=None,
     *,
-    n_nodes: int = N_NODES_RECOIL,
+    n_recoil: int = N_NODES_RECOIL,
 ) -> Array:
     """Primakoff upscattering ν A → N A counts per bin, shape (n_settings, n_runs, 3, 3, 3,
     3), as :func:`xenonnt_cevns`; each flavour of the solar flux at Earth upscatters through
-    its own moment ``model.mu[α]``. ∝ μ²; the N decay does not enter (recoils only)."""
+    its own moment ``model.mu[α]``. ∝ μ²; the N decay does not enter (recoils only).
+    ``n_recoil`` as in :func:`xenonnt_cevns` (formerly ``n_nodes``)."""
     flux = _default_flux() if flux is None else flux
-    T, _ = recoil_weights(release.mono_energies, n_nodes)
+    T, _ = recoil_weights(release.mono_energies, n_recoil=n_recoil)
     rate = recoil_spectrum(model, _experiment(flux), T, apply_efficiency=False)
-    return _fold_all_yields(release, rate, n_nodes)
+    return _fold_all_yields(release, rate, n_recoil)
 
 
 # ------------------------------------------------------------------------------ likelihood
@@ -593,7 +608,7 @@ def xenonnt_data_set(release: XenonntRelease, *, flux=None, b8: str = "sno", sm=
         jnp.asarray(xenonnt_cevns(release, flux) if sm is None else sm),
         lambda model: xenonnt_primakoff(model, release, flux),
         profile_functions(release, B8_NORMALISATIONS[b8][1]),
-        TEST_STATISTIC,
+        test_statistic=TEST_STATISTIC,
         flavours=(0, 1, 2),
     )
 
