@@ -1,6 +1,20 @@
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import jax
+# One on-disk cache of compiled XLA programs for the whole test run: the xdist workers, the
+# notebook kernels and the command-line subprocesses inherit these variables, so a program
+# compiled by one of them (or in an earlier test module, after jax.clear_caches below) is loaded,
+# not compiled again. The folder is made once, by the first process (the xdist controller), and
+# removed by it at the end of the run. Set JAX_COMPILATION_CACHE_DIR yourself to keep a cache
+# between runs.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="jaxdipole-tests-xla-")
+    os.environ["JAXDIPOLE_TESTS_OWN_XLA_CACHE"] = os.environ["JAX_COMPILATION_CACHE_DIR"]
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -30,6 +44,12 @@ _DATA_NOTEBOOKS = {
         _REALDATA / "coherent_csi_2021",
     ),
 }
+
+
+def pytest_unconfigure(config):
+    own = os.environ.get("JAXDIPOLE_TESTS_OWN_XLA_CACHE")
+    if own and not hasattr(config, "workerinput"):  # the process that made the folder
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -141,6 +141,16 @@ def test_standard_model_closure_and_fit(release, data_set):
         assert abs(fit["scales"][name] - 1) < 2 * cc.BACKGROUND_PRIORS[name]
 
 
+def test_data_set_reuses_the_response_tables(release, data_set):
+    # the data set tabulates the detector response once per variation; its SM prediction and
+    # signals equal the public functions, which tabulate it on every call
+    model = jd.DipoleModel(20 * u.MeV, (0.0, coherent.MU_REF, 0.0))
+    want = np.asarray(cc.csi2021_primakoff_variations(model, release))
+    got = np.asarray(data_set.signal(model.m_N, np.asarray(model.mu)))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * want.max())
+    np.testing.assert_allclose(data_set.sm[0], cc.csi2021_cevns(release), rtol=1e-12)
+
+
 def _numpy_profile(release, sm, sig):
     """The CsI likelihood written again in NumPy (``sm``, ``sig``: nominal and ±1σ response
     variations), profiled with scipy L-BFGS-B."""

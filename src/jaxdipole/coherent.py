@@ -15,6 +15,7 @@ energy) and the arrival-time fractions of the prompt and delayed components.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -460,22 +461,37 @@ class DataSet:
         return self.fit(sm, signal, jnp.asarray(s, dtype=float))[0]
 
 
-def _golden_min(f: Callable[[float], float], lo: float, hi: float, rtol: float = 1e-5) -> float:
-    """Minimiser of a unimodal ``f`` on [lo, hi] (golden-section search)."""
-    g = (np.sqrt(5.0) - 1.0) / 2.0
-    a, b = lo, hi
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = f(c), f(d)
-    while b - a > rtol * max(abs(b), 1e-12):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = f(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = f(d)
-    return 0.5 * (a + b)
+@functools.cache
+def _nll_slope(nll: Callable) -> Callable:
+    """∂nll/∂s (sm, signal, s, θ) of a likelihood, compiled once per likelihood."""
+    import jax
+
+    return jax.jit(jax.grad(nll, argnums=2))
+
+
+def _joint_minimum(parts, lo: float, hi: float) -> float:
+    """The s ≥ 0 in [lo, hi] that minimises Σ_d profile_d(s), where [lo, hi] spans the single
+    data sets' ŝ_d (each profile is convex, so the joint minimum lies between them): the root
+    of the joint slope d/ds Σ_d profile_d(s) = Σ_d ∂nll_d/∂s at θ̂_d(s) (envelope theorem),
+    increasing in s, by :func:`_illinois` (a handful of profile fits)."""
+
+    def slope(s):
+        total = 0.0
+        for d, sig in parts:
+            s_ = jnp.asarray(s, dtype=float)
+            theta = d.fit(d.sm, sig, s_)[1]
+            total += float(_nll_slope(d.nll)(d.sm, sig, s_, theta))
+        return total
+
+    if hi - lo <= 1e-9 * max(hi, 1.0):
+        return lo
+    g_lo = slope(lo)
+    if g_lo >= 0.0:
+        return lo
+    g_hi = slope(hi)
+    if g_hi <= 0.0:
+        return hi
+    return _illinois(slope, lo, hi, g_lo, g_hi)
 
 
 def _limit(parts, q_crit: float, s_max: float) -> tuple[float, float]:
@@ -490,7 +506,7 @@ def _limit(parts, q_crit: float, s_max: float) -> tuple[float, float]:
     else:
         hats = [float(b[1]) for b in bests]
         lo, hi = min(hats), max(hats)
-        s_hat = lo if hi - lo <= 1e-9 * max(hi, 1.0) else _golden_min(profile, lo, hi)
+        s_hat = _joint_minimum(parts, lo, hi)
         nll_min = profile(s_hat)
     at_zero = profile(0.0)
     if at_zero <= nll_min:
@@ -549,8 +565,8 @@ def signal_limit(
     are independent, so the joint profile is Σ_d profile_d(s). The limit solves
     q(s) = 2[Σ_d profile_d(s) − min_{s' ≥ 0} Σ_d profile_d(s')] = ``q_crit`` (default 1.642:
     one-sided 90 % CL, asymptotic) above ŝ; inf if q(s_max) < q_crit. With several data sets
-    the joint ŝ lies between the single ones (each profile is convex in s) and is found by a
-    golden-section search there.
+    the joint ŝ lies between the single ones (each profile is convex in s) and is found there
+    as the root of the joint profile's slope.
     """
     return _limit(parts, q_crit, s_max)[0]
 

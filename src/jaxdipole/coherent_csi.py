@@ -269,8 +269,10 @@ def csi2021_flux(release: CsI2021Release, exposure: float = u.year, **kw) -> Spa
 N_PANELS, N_NODES_RECOIL = 4, 32
 #: Lowest true recoil folded [GeV]: 1 keVnr gives ~0.06 keVee (< 1 PE), far below threshold.
 RECOIL_MIN = 1.0 * u.keV
-#: Log-spaced recoils of the tabulated detector response (interpolated in ln E_nr).
-N_TABLE = 256
+#: Log-spaced recoils of the tabulated detector response (interpolated linearly in ln E_nr):
+#: bins above 1e-3 of the largest within 3.5e-4 (SM) and 2.7e-4 (m_N = 20 MeV) of a 4096-point
+#: table (256 points: 7e-4 and 1.6e-3).
+N_TABLE = 512
 #: Sub-bin widths of the PE (resolution × efficiency) and time (timing efficiency) folds.
 PE_STEP, TIME_STEP_US = 0.5, 0.01
 
@@ -320,13 +322,30 @@ def _coeffs(release, efficiency, quenching_coefficients):
     return jnp.asarray(eff, dtype=float), jnp.asarray(qf, dtype=float)
 
 
-def _response(release, flux, spectrum, m_N, n_recoil, eff, qf):
+def _response_table(release, flux, eff, qf) -> tuple[Array, Array]:
+    """The detector response P(PE ∈ bin i, accepted | E_nr) tabulated on :data:`N_TABLE`
+    recoils log-spaced from :data:`RECOIL_MIN` to the largest recoil any component of ``flux``
+    reaches (a massless N, as CEvNS; a massive N recoils less): (ln E_nr grid, table of shape
+    (N_TABLE, n_pe)). Independent of the model, so a data set computes it once per response
+    variation (it costs ~10× the rest of a signal)."""
+    from .coherent import recoil_nodes
+
+    flux = csi2021_flux(release, u.year) if flux is None else flux
+    target = material("CsI")
+    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(2))
+    his = [recoil_nodes(c, target, 0.0, x, w, RECOIL_MIN, 1)[2] for c in flux.components()]
+    top = jnp.maximum(jnp.max(jnp.stack(his)), 2.0 * RECOIL_MIN)
+    ln_grid = jnp.linspace(jnp.log(RECOIL_MIN), jnp.log(top), N_TABLE)
+    return ln_grid, _pe_response(release, quenching(jnp.exp(ln_grid), qf), eff)
+
+
+def _response(release, flux, spectrum, m_N, n_recoil, eff, qf, table=None):
     """Σ_c w_c(t_j) ∫ dE_nr dN_c/dE_nr P(PE ∈ bin i, accepted | E_ee(E_nr)), shape (n_pe, n_t).
 
     Per component the recoil integral runs in ln E_nr over its kinematic range at its largest
     energy, split at every isotope's kinematic ends, so every panel is smooth. The detector
-    response P(PE bin | E_nr) is tabulated on :data:`N_TABLE` log-spaced recoils up to the
-    largest one reachable and interpolated linearly in ln E_nr (it is smooth there).
+    response P(PE bin | E_nr) (:func:`_response_table`, or ``table`` = its precomputed value)
+    is interpolated linearly in ln E_nr (it is smooth there).
     """
     import jax
 
@@ -338,16 +357,11 @@ def _response(release, flux, spectrum, m_N, n_recoil, eff, qf):
     target = material("CsI")
     x, w = (jnp.asarray(v) for v in gauss_legendre_unit(n_recoil))
     times = _time_weights(release, flux)
-    nodes = []
-    for comp in flux.components():
-        T, W, hi = recoil_nodes(comp, target, m_N, x, w, RECOIL_MIN, N_PANELS)
-        nodes.append((comp, T, W, hi))
-    top = jnp.maximum(jnp.max(jnp.stack([n[3] for n in nodes])), 2.0 * RECOIL_MIN)
-    ln_grid = jnp.linspace(jnp.log(RECOIL_MIN), jnp.log(top), N_TABLE)
-    table = _pe_response(release, quenching(jnp.exp(ln_grid), qf), eff)  # (N_TABLE, n_pe)
+    ln_grid, table = _response_table(release, flux, eff, qf) if table is None else table
     interp = jax.vmap(lambda col, lt: jnp.interp(lt, ln_grid, col), in_axes=(1, None), out_axes=1)
     out = jnp.zeros((len(release.pe_edges) - 1, len(release.time_edges) - 1))
-    for c, (comp, T, W, _) in enumerate(nodes):
+    for c, comp in enumerate(flux.components()):
+        T, W, _ = recoil_nodes(comp, target, m_N, x, w, RECOIL_MIN, N_PANELS)
         exp = Experiment(
             target=target,
             target_mass=p["mass_kg"] * u.kg,
@@ -359,6 +373,20 @@ def _response(release, flux, spectrum, m_N, n_recoil, eff, qf):
         energy = jnp.sum((W * spectrum(exp, T))[:, None] * p_bin, axis=0)
         out = out + energy[:, None] * times[c][None, :]
     return out
+
+
+def _cevns_spectrum(form_factor):
+    def spectrum(exp, T):
+        return cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
+
+    return spectrum
+
+
+def _primakoff_spectrum(model):
+    def spectrum(exp, T):
+        return recoil_spectrum(model, exp, T, apply_efficiency=False)
+
+    return spectrum
 
 
 @renamed_arguments(n_nodes="n_recoil")
@@ -382,11 +410,7 @@ def csi2021_cevns(
     ``n_nodes``).
     """
     eff, qf = _coeffs(release, efficiency, quenching_coefficients)
-
-    def spectrum(exp, T):
-        return cevns_recoil_spectrum(exp, T, apply_efficiency=False, form_factor=form_factor)
-
-    return _response(release, flux, spectrum, 0.0, n_recoil, eff, qf)
+    return _response(release, flux, _cevns_spectrum(form_factor), 0.0, n_recoil, eff, qf)
 
 
 @renamed_arguments(n_nodes="n_recoil")
@@ -404,11 +428,7 @@ def csi2021_primakoff(
     through μ_e. ∝ μ²; the N decay is irrelevant. ``n_recoil``: Gauss–Legendre nodes per
     ln E_nr panel (static; formerly ``n_nodes``)."""
     eff, qf = _coeffs(release, efficiency, quenching_coefficients)
-
-    def spectrum(exp, T):
-        return recoil_spectrum(model, exp, T, apply_efficiency=False)
-
-    return _response(release, flux, spectrum, model.m_N, n_recoil, eff, qf)
+    return _response(release, flux, _primakoff_spectrum(model), model.m_N, n_recoil, eff, qf)
 
 
 #: The released response variations, each a ±1σ pair: the efficiency curve and the two
@@ -629,15 +649,29 @@ def csi2021_data_set(
     its SM prediction and signals carry the response variations (:data:`VARIATIONS`, profiled
     as unit-Gaussian pulls), otherwise the nominal response alone. ``sm`` replaces the SM
     prediction (shape (n_pe, n_t), or (7, n_pe, n_t) with the variations)."""
+    import jax
+
     from .coherent import make_data_set
 
+    # the response tables (nominal, or nominal and the ±1σ variations) once for all signals
+    effs, qfs = _variation_coefficients(release)
+    if not systematics:
+        effs, qfs = effs[:1], qfs[:1]
+    flux = csi2021_flux(release, u.year)
+    tables = jax.jit(jax.vmap(lambda e, q: _response_table(release, flux, e, q)))(effs, qfs)
+
+    def folded(spectrum, m_N):
+        def one(e, q, ln_grid, table):
+            return _response(release, flux, spectrum, m_N, N_NODES_RECOIL, e, q, (ln_grid, table))
+
+        out = jax.vmap(one)(effs, qfs, *tables)
+        return out if systematics else out[0]
+
     if sm is None:
-        sm = csi2021_cevns_variations(release) if systematics else csi2021_cevns(release)
+        sm = jax.jit(lambda: folded(_cevns_spectrum(True), 0.0))()
 
     def primakoff(model):
-        if systematics:
-            return csi2021_primakoff_variations(model, release)
-        return csi2021_primakoff(model, release)
+        return folded(_primakoff_spectrum(model), model.m_N)
 
     return make_data_set(
         "coherent-csi",
