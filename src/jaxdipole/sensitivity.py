@@ -310,9 +310,10 @@ def _solve_log_rate(log_rate, log_s, max_iter):
     ``LN_K_STEP`` per step while one side is open), so every regime converges: ∝ k⁴
     (long-lived N), ∝ k² (prompt), the transition, and a rate that saturates (a fixed coupling
     limits the branching ratio), for which no root exists. Stops when the step or the residual
-    falls below 1e-11. Returns (t, state): state 0 root found, +1 the rate stays below ``log_s``
-    up to t = +``LN_K_SPAN`` (no limit: inf), −1 above it down to −``LN_K_SPAN`` (limit 0).
-    Not differentiable (the caller takes the implicit derivative).
+    falls below 1e-11. Returns (t, state, slope): state 0 root found, +1 the rate stays below
+    ``log_s`` up to t = +``LN_K_SPAN`` (no limit: inf), −1 above it down to −``LN_K_SPAN``
+    (limit 0); slope = d ln N/dt at t. Not differentiable (the caller takes the implicit
+    derivative).
     """
 
     def eval_at(t):
@@ -323,6 +324,7 @@ def _solve_log_rate(log_rate, log_s, max_iter):
 
     def body(carry):
         t, lo, hi, lr, slope, it, _ = carry
+        first = it == 0  # the first pass evaluates the start t = 0 (one copy of the rate)
         g = lr - log_s
         newton = t - g / jnp.where(slope > 1e-8, slope, 1.0)
         good = (slope > 1e-8) & jnp.isfinite(g)
@@ -332,26 +334,27 @@ def _solve_log_rate(log_rate, log_s, max_iter):
         both = jnp.isfinite(lo) & jnp.isfinite(hi)
         outside = (step <= lo) | (step >= hi)
         step = jnp.where(both & outside, 0.5 * (lo + hi), step)
+        step = jnp.where(first, t, step)
         lr_n, slope_n = eval_at(step)
         above = lr_n > log_s
         hi = jnp.where(above, step, hi)
         lo = jnp.where(above, lo, step)
-        done = (jnp.abs(step - t) < 1e-11) | (jnp.abs(lr_n - log_s) < 1e-11)
+        done = (~first & (jnp.abs(step - t) < 1e-11)) | (jnp.abs(lr_n - log_s) < 1e-11)
         return step, lo, hi, lr_n, slope_n, it + 1, done
 
     def cond(carry):
         t, *_, it, done = carry
-        return (~done) & (it < max_iter) & (jnp.abs(t) <= LN_K_SPAN)
+        return (~done) & (it <= max_iter) & (jnp.abs(t) <= LN_K_SPAN)
 
     t0 = jnp.zeros(())
-    lr0, slope0 = eval_at(t0)
-    carry = (t0, -jnp.inf, jnp.inf, lr0, slope0, 0, jnp.abs(lr0 - log_s) < 1e-11)
-    t, lo, hi, lr, *_ = jax.lax.while_loop(cond, body, carry)
+    nan = jnp.full((), jnp.nan)
+    carry = (t0, -jnp.inf, jnp.inf, nan, nan, 0, jnp.zeros((), bool))
+    t, lo, hi, lr, slope, *_ = jax.lax.while_loop(cond, body, carry)
     state = jnp.where(t > LN_K_SPAN, 1, jnp.where(t < -LN_K_SPAN, -1, 0))
     # out of iterations without a bracketed root: decide by the side the rate stays on
     state = jnp.where((state == 0) & ~jnp.isfinite(hi) & (lr < log_s - 1e-6), 1, state)
     state = jnp.where((state == 0) & ~jnp.isfinite(lo) & (lr > log_s + 1e-6), -1, state)
-    return t, state
+    return t, state, slope
 
 
 @renamed_arguments(background="background_events", n_nodes="n_recoil", n_nodes_cos="n_cos")
@@ -448,9 +451,11 @@ def radiative_reach(
 
     # the root find runs on constants; the last Newton step carries the implicit derivative
     md_c, exp_c, log_s_c = jax.lax.stop_gradient((model, exp, log_s))
-    t, state = _solve_log_rate(log_rate_of(md_c, exp_c), log_s_c, n_newton)
+    t, state, slope = _solve_log_rate(log_rate_of(md_c, exp_c), log_s_c, n_newton)
     t = jnp.where(state == 0, t, 0.0)
-    (lr, pos), (slope, _) = jax.jvp(log_rate_of(model, exp), (t,), (jnp.ones_like(t),))
+    # one more rate at the root, differentiable in the model and experiment (its slope in t is
+    # the root find's last one): the Newton correction ~0 carries the implicit derivative
+    lr, pos = log_rate_of(model, exp)(jax.lax.stop_gradient(t))
     ok = (state == 0) & pos
     slope = jax.lax.stop_gradient(jnp.where(ok & (slope > 0), slope, 1.0))
     t = t - jnp.where(ok, lr - log_s, 0.0) / slope
