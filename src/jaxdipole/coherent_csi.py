@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -183,23 +184,31 @@ def quenching(recoil: ArrayLike, coefficients: ArrayLike) -> Array:
     return jnp.maximum(x * (a + x * (b + x * (c + x * d))), 0.0) * 1e3
 
 
+class _PulseLoss(eqx.Module):
+    """Least squares of the prompt + delayed arrival-time fractions against a released time
+    distribution (a Module: its data are arguments of the compiled fit, which is then
+    compiled once per process, not once per release loaded)."""
+
+    edges: Array
+    target: Array
+
+    def __call__(self, x: Array) -> Array:
+        import jax
+
+        flux = SpallationFlux(1.0, 1.0, pulse_mean=x[0] * u.us, pulse_width=jnp.exp(x[1]) * u.us)
+        fr = flux.time_fractions(self.edges)
+        f = jax.nn.sigmoid(x[2])
+        model = f * fr[0] + (1.0 - f) * 0.5 * (fr[1] + fr[2])
+        return 1e4 * jnp.sum((model - self.target) ** 2)
+
+
 def _fit_pulse(t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Proton-pulse mean and width [µs] whose prompt + delayed arrival times (free prompt
     fraction) best match the released NIN time distribution (least squares)."""
-    import jax
-
     from .fit import minimize
 
     edges = jnp.asarray(np.concatenate([t - 0.005, [t[-1] + 0.005]]) * u.us)
-    target = jnp.asarray(w / w.sum())
-
-    def loss(x):
-        flux = SpallationFlux(1.0, 1.0, pulse_mean=x[0] * u.us, pulse_width=jnp.exp(x[1]) * u.us)
-        fr = flux.time_fractions(edges)
-        f = jax.nn.sigmoid(x[2])
-        model = f * fr[0] + (1.0 - f) * 0.5 * (fr[1] + fr[2])
-        return 1e4 * jnp.sum((model - target) ** 2)
-
+    loss = _PulseLoss(edges, jnp.asarray(w / w.sum()))
     res = minimize(loss, jnp.array([0.5, np.log(0.15), -1.0]))
     return float(res.x[0]), float(np.exp(res.x[1]))
 
