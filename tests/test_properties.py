@@ -105,3 +105,81 @@ def test_decay_widths_scale_and_lengths_invert(m, lm):
     lam = jd.mean_decay_length(md, E_N)
     p = float(jd.decay_probability(md, E_N, lam))
     assert p == pytest.approx(1.0 - math.exp(-1.0), rel=1e-12)
+
+
+# ------------------------------------------------------------------ rate level (folded)
+#: A reactor experiment (ν̄_e only): Ge74, 4 GW at 100 m, 1 kg·day; the threshold is drawn.
+REACTOR = jd.Experiment(
+    target=GE,
+    flux=jd.ReactorFlux.vogel_engel_benchmark(4 * u.GW, 100 * u.m),
+    recoil_threshold=20 * u.eV,
+    target_mass=u.kg,
+    exposure=u.day,
+)
+threshold_ev = st.floats(1.0, 3000.0)
+rate_mass_mev = st.floats(0.01, 12.0)  # beyond the reactor end point (~10 MeV) too
+
+
+@jax.jit
+def _recoil_events(m, mu, thr):
+    return jd.primakoff_events(jd.DipoleModel(m, mu), REACTOR.with_(recoil_threshold=thr))
+
+
+@jax.jit
+def _window(m, thr, lo, hi):
+    exp = REACTOR.with_(recoil_threshold=thr)
+    return jd.primakoff_window_events(jd.DipoleModel(m, (1e-9, 0.0, 0.0)), exp, lo, hi)
+
+
+@jax.jit
+def _cevns(thr):
+    return jd.cevns_events(REACTOR.with_(recoil_threshold=thr))
+
+
+_recoil_grad = jax.jit(jax.grad(lambda m, thr: _recoil_events(m, (1e-9, 0.0, 0.0), thr), (0, 1)))
+
+
+@PROPS
+@given(m=rate_mass_mev, lm=log_mu, thr=threshold_ev)
+def test_recoil_events_scale_with_the_moment_of_the_beam_flavour(m, lm, thr):
+    # N ∝ μ_e² for a ν̄_e source, blind to μ_μ and μ_τ; 0 beyond the kinematic reach
+    mu, mm, t = 10.0**lm, m * u.MeV, thr * u.eV
+    a = float(_recoil_events(mm, (mu, 0.0, 0.0), t))
+    assert math.isfinite(a) and a >= 0.0
+    assert float(_recoil_events(mm, (3.0 * mu, 0.0, 0.0), t)) == pytest.approx(9.0 * a, rel=1e-12)
+    assert float(_recoil_events(mm, (0.0, mu, mu), t)) == 0.0
+    if mm >= 10.0 * u.MeV:  # the flux ends at 10 MeV: no N is produced
+        assert a == 0.0
+
+
+@PROPS
+@given(m=rate_mass_mev, thr=threshold_ev, k=st.floats(1.01, 10.0))
+def test_recoil_and_cevns_events_fall_as_the_threshold_rises(m, thr, k):
+    lo, hi = thr * u.eV, k * thr * u.eV
+    p_lo, p_hi = (float(_recoil_events(m * u.MeV, (1e-9, 0.0, 0.0), t)) for t in (lo, hi))
+    assert p_hi <= p_lo * (1 + 1e-12)
+    c_lo, c_hi = float(_cevns(lo)), float(_cevns(hi))
+    assert 0.0 <= c_hi <= c_lo * (1 + 1e-12) and math.isfinite(c_lo)
+
+
+@PROPS
+@given(m=rate_mass_mev, thr=threshold_ev, f1=st.floats(0.0, 1.0), f2=st.floats(0.0, 1.0))
+def test_recoil_windows_add_up(m, thr, f1, f2):
+    # adjacent windows in true recoil energy add up to the window that spans them
+    t = thr * u.eV
+    lo, top = 0.5 * t, 10.0 * u.keV
+    a, b = sorted((lo * (top / lo) ** f1, lo * (top / lo) ** f2))
+    mm = m * u.MeV
+    whole = float(_window(mm, t, lo, top))
+    parts = (
+        float(_window(mm, t, lo, a)) + float(_window(mm, t, a, b)) + float(_window(mm, t, b, top))
+    )
+    assert parts == pytest.approx(whole, rel=1e-9, abs=1e-12 * max(whole, 1e-300))
+
+
+@PROPS
+@given(m=rate_mass_mev, thr=threshold_ev)
+def test_traced_recoil_events_have_finite_gradients_everywhere(m, thr):
+    g_m, g_t = _recoil_grad(m * u.MeV, thr * u.eV)
+    assert math.isfinite(float(g_m)) and math.isfinite(float(g_t))
+    assert float(g_t) <= 0.0  # a higher threshold never adds events
