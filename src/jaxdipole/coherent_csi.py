@@ -337,13 +337,15 @@ def _response_table(release, flux, eff, qf) -> tuple[Array, Array]:
     reaches (a massless N, as CEvNS; a massive N recoils less): (ln E_nr grid, table of shape
     (N_TABLE, n_pe)). Independent of the model, so a data set computes it once per response
     variation (it costs ~10× the rest of a signal)."""
-    from .coherent import recoil_nodes
+    from .kinematics import recoil_range
 
     flux = csi2021_flux(release, u.year) if flux is None else flux
-    target = material("CsI")
-    x, w = (jnp.asarray(v) for v in gauss_legendre_unit(2))
-    his = [recoil_nodes(c, target, 0.0, x, w, RECOIL_MIN, 1)[2] for c in flux.components()]
-    top = jnp.maximum(jnp.max(jnp.stack(his)), 2.0 * RECOIL_MIN)
+    ends = [
+        recoil_range(c.energy_max(), 0.0, n.mass)[1]
+        for c in flux.components()
+        for n in material("CsI").nuclei
+    ]
+    top = jnp.maximum(jnp.max(jnp.stack(ends)), 2.0 * RECOIL_MIN)
     ln_grid = jnp.linspace(jnp.log(RECOIL_MIN), jnp.log(top), N_TABLE)
     return ln_grid, _pe_response(release, quenching(jnp.exp(ln_grid), qf), eff)
 
