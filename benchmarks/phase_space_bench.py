@@ -121,9 +121,9 @@ def _values(model, nucleus, key, *, n, batch, sampler):
         else:
             k = jax.random.fold_in(key, b)
             x = jax.random.uniform(k, (batch, phase_space.DIM), dtype=jnp.float64)
-        p = phase_space.sample(x, E_NU, model, nucleus)
+        p = phase_space.sample(model, nucleus, E_NU, x)
         msq = jax.vmap(
-            lambda k, P, kp, Pp, q, d: squared_amplitude(k, P, kp, Pp, q, model, nucleus,
+            lambda k, P, kp, Pp, q, d: squared_amplitude(model, nucleus, k, P, kp, Pp, q,
                                                          offshell_a=d)
         )(p.k_in, p.P_in, p.k_out, p.P_out, p.q, p.offshell)  # fmt: skip
         return jnp.where(p.weight > 0, p.weight * msq, 0.0)

@@ -1,10 +1,11 @@
-"""Renamed public arguments and functions: the former spellings still work, warn
-(DeprecationWarning, pointing at the caller) and give exactly the new spelling's result;
-passing both spellings is a TypeError."""
+"""Renamed public arguments and functions, and former argument orders: the former spellings
+still work, warn (DeprecationWarning, pointing at the caller) and give exactly the new
+spelling's result; passing both spellings is a TypeError."""
 
 from __future__ import annotations
 
 import inspect
+import re
 import types
 import warnings
 
@@ -15,7 +16,7 @@ import pytest
 
 import jaxdipole as jd
 from jaxdipole import fit, matrix_elements, phase_space, radiative, rates, sensitivity
-from jaxdipole._deprecate import renamed_arguments
+from jaxdipole._deprecate import former_positions, moved_first, renamed_arguments
 
 u = jd.units
 MeV = 1e-3
@@ -31,15 +32,20 @@ def _same(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def _warns_once(old, fn, /, *args, **kwargs):
-    """fn(*args, **kwargs), checking that it emits exactly one DeprecationWarning naming
-    ``old`` and attributed to this file (stacklevel)."""
-    with pytest.warns(DeprecationWarning, match=f"'{old}' is deprecated") as rec:
+def _warns_once_matching(pattern, fn, /, *args, **kwargs):
+    """fn(*args, **kwargs), checking that it emits exactly one DeprecationWarning matching
+    ``pattern`` (a regular expression) and attributed to this file (stacklevel)."""
+    with pytest.warns(DeprecationWarning, match=pattern) as rec:
         out = fn(*args, **kwargs)
     dep = [w for w in rec if issubclass(w.category, DeprecationWarning)]
     assert len(dep) == 1, [str(w.message) for w in dep]
     assert dep[0].filename == __file__
     return out
+
+
+def _warns_once(old, fn, /, *args, **kwargs):
+    """As :func:`_warns_once_matching`, for the renamed argument ``old``."""
+    return _warns_once_matching(f"'{old}' is deprecated", fn, *args, **kwargs)
 
 
 def _quiet(fn, /, *args, **kwargs):
@@ -63,9 +69,41 @@ def test_renamed_arguments_decorator():
         f(1, old=2, new=3)
 
 
+def test_former_positions_decorator():
+    is_str = lambda v: isinstance(v, str)
+
+    @former_positions(("x", "a", "flag"), moved_first(is_str, 1, "a"))
+    def f(a, x, *, flag=False):
+        """Doc."""
+        return a, x, flag
+
+    assert f.__name__ == "f" and f.__doc__ == "Doc."
+    assert list(inspect.signature(f).parameters) == ["a", "x", "flag"]
+    assert _quiet(f, "s", 1) == _quiet(f, a="s", x=1) == ("s", 1, False)
+    order = re.escape("the argument order (x, a) is deprecated, use (a, x)")
+    assert _warns_once_matching(order, f, 1, "s") == ("s", 1, False)
+    assert _warns_once_matching(order, f, 1, a="s", flag=True) == ("s", 1, True)
+    positional = re.escape("passing 'flag' positionally is deprecated; pass flag=...")
+    assert _warns_once_matching(positional, f, 1, "s", True) == ("s", 1, True)
+    with pytest.raises(TypeError, match="multiple values for 'x'"):
+        f(1, "s", x=2)
+    with pytest.raises(TypeError, match="at most 3 positional"):
+        f(1, "s", True, 4)
+
+    # default detection: more positional arguments than the new signature takes
+    @former_positions(("x", "flag"))
+    def g(x, *, flag=False):
+        return x, flag
+
+    assert _quiet(g, 1, flag=True) == (1, True)
+    assert _warns_once_matching(positional, g, 1, True) == (1, True)
+    with pytest.raises(TypeError, match="multiple values for 'flag'"):
+        g(1, True, flag=True)
+
+
 # ------------------------------------------------------------------ flavour_in -> flavour
 def _momenta():
-    pts = phase_space.sample(jax.random.key(1), E, MODEL, CA, 1)
+    pts = phase_space.sample(MODEL, CA, E, jax.random.key(1), 1)
     return [x[0] for x in (pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q)]
 
 
@@ -87,7 +125,7 @@ FLAVOUR_CALLS = {
         MODEL, CA, E, 1e-6, E_EDGES, (-1.0, 1.0), n_cos=4, **kw
     ),
     "squared_amplitude": lambda **kw: matrix_elements.squared_amplitude(
-        *_momenta(), MODEL, CA, **kw
+        MODEL, CA, *_momenta(), **kw
     ),
     "phase_space.integrate": lambda **kw: phase_space.integrate(MODEL, CA, E, 64, 64, **kw),
     "phase_space.cross_section": lambda **kw: phase_space.cross_section(MODEL, CA, E, 64, 64, **kw),
@@ -568,3 +606,220 @@ def test_node_count_signatures(fn, new, old):
     for name in new:
         assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
     assert not set(old) & set(params)
+
+
+# ------------------------------------- argument order: parameters, then variables, options
+def _order(name, old, new):
+    """The warning of a call in the former argument order ``old`` (now ``new``)."""
+    return re.escape(f"{name}: the argument order ({old}) is deprecated, use ({new})")
+
+
+SAMPLE_ORDER = _order(
+    "phase_space.sample",
+    "key_or_points, E_nu, model, nucleus",
+    "model, nucleus, E_nu, key_or_points",
+)
+MAP_ORDER = _order("phase_space.map_points", "u, E_nu, model, nucleus", "model, nucleus, E_nu, u")
+MOMENTA = "k_in, P_in, k_out, P_out, q"
+MSQ_ORDER = _order(
+    "matrix_elements.squared_amplitude", f"{MOMENTA}, model, nucleus", f"model, nucleus, {MOMENTA}"
+)
+AMP_ORDER = _order(
+    "matrix_elements.amplitude_matrix",
+    f"{MOMENTA}, eps, model, nucleus",
+    f"model, nucleus, {MOMENTA}, eps",
+)
+
+
+def _first_parameters(fn, n):
+    return list(inspect.signature(fn).parameters)[:n]
+
+
+def test_phase_space_argument_order():
+    # one point, default options: the programs of _momenta() above are reused
+    key = jax.random.key(3)
+    new = _quiet(phase_space.sample, MODEL, CA, E, key, 1)
+    _same(_warns_once_matching(SAMPLE_ORDER, phase_space.sample, key, E, MODEL, CA, 1), new)
+    old = _warns_once_matching(
+        SAMPLE_ORDER, phase_space.sample, key, E, model=MODEL, nucleus=CA, n=1
+    )
+    _same(old, new)
+    assert np.all(np.asarray(new.weight) > 0)
+
+    u = phase_space.halton(1, phase_space.DIM)
+    new = _quiet(phase_space.map_points, MODEL, CA, E, u)
+    _same(_warns_once_matching(MAP_ORDER, phase_space.map_points, u, E, MODEL, CA), new)
+    _same(_quiet(phase_space.sample, MODEL, CA, E, u), new)
+    # inside a transformation (the model stays a DipoleModel under tracing): only the former
+    # order warns, and both give the same points
+    both = jax.jit(
+        lambda x: (
+            phase_space.map_points(MODEL, CA, E, x),
+            phase_space.map_points(x, E, MODEL, CA),
+        )
+    )
+    new, old = _warns_once_matching(MAP_ORDER, both, u)
+    _same(old, new)
+
+    assert _first_parameters(phase_space.sample, 5) == [
+        "model", "nucleus", "E_nu", "key_or_points", "n",
+    ]  # fmt: skip
+    assert _first_parameters(phase_space.map_points, 4) == ["model", "nucleus", "E_nu", "u"]
+    assert _first_parameters(phase_space.integrate, 3) == ["model", "nucleus", "E_nu"]
+
+
+def test_matrix_elements_argument_order():
+    a = _momenta()
+    msq = matrix_elements.squared_amplitude
+    new = _quiet(msq, MODEL, CA, *a, final_state="lnc")
+    _same(_warns_once_matching(MSQ_ORDER, msq, *a, MODEL, CA, final_state="lnc"), new)
+    _same(_warns_once_matching(MSQ_ORDER, msq, *a, model=MODEL, nucleus=CA, final_state="lnc"), new)
+    assert float(new) > 0
+
+    eps = jnp.asarray([0.0, 1.0, 0.0, 0.0], dtype=complex)
+    amp = matrix_elements.amplitude_matrix
+    new = _quiet(amp, MODEL, CA, *a, eps, lnv=True)
+    _same(_warns_once_matching(AMP_ORDER, amp, *a, eps, MODEL, CA, lnv=True), new)
+    assert np.any(np.asarray(new) != 0)
+
+    # stacked with the flavour_in rename: both warnings point at the caller
+    with pytest.warns(DeprecationWarning) as rec:
+        old = msq(*a, MODEL, CA, flavour_in=0)
+    messages = sorted(str(w.message) for w in rec)
+    assert len(messages) == 2 and all(w.filename == __file__ for w in rec)
+    assert re.search(MSQ_ORDER, messages[0]) and "'flavour_in' is deprecated" in messages[1]
+    _same(old, _quiet(msq, MODEL, CA, *a, flavour=0))
+
+    assert _first_parameters(msq, 7) == ["model", "nucleus", *MOMENTA.split(", ")]
+    assert _first_parameters(amp, 8) == ["model", "nucleus", *MOMENTA.split(", "), "eps"]
+
+
+def test_squared_amplitude_former_order_under_vmap():
+    pts = phase_space.sample(MODEL, CA, E, jax.random.key(4), 2)
+    moms = (pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q)
+    msq = matrix_elements.squared_amplitude
+    both = jax.jit(  # one program: the new and the former order, each vmapped
+        lambda *m: (
+            jax.vmap(lambda *x: msq(MODEL, CA, *x))(*m),
+            jax.vmap(lambda *x: msq(*x, MODEL, CA))(*m),
+        )
+    )
+    new, old = _warns_once_matching(MSQ_ORDER, both, *moms)
+    _same(old, new)
+    assert new.shape == (2,) and np.all(np.asarray(new) > 0)
+
+
+#: label -> (function, positional arguments before ``antineutrino``, options).
+ANTINEUTRINO_CALLS = {
+    "primakoff_polarisation": (jd.primakoff_polarisation, (MODEL, CA, E, 1e-6), {}),
+    "radiative_sigma_binned": (
+        radiative.radiative_sigma_binned,
+        (MODEL, CA, E, E_EDGES, (-1.0, 1.0), 0),
+        FAST,
+    ),
+    "radiative_dsigma_dEgamma": (
+        radiative.radiative_dsigma_dEgamma,
+        (MODEL, CA, E, 2 * MeV, 0),
+        {"n_recoil": 8},
+    ),
+    "radiative_dsigma": (
+        radiative.radiative_dsigma,
+        (MODEL, CA, E, 2 * MeV, 0.5, 0),
+        {"n_scan": 4, "n_recoil": 4},
+    ),
+    "radiative_dsigma_dcos": (radiative.radiative_dsigma_dcos, (MODEL, CA, E, 0.5, 0), FAST),
+    "TabulatedFlux": (jd.TabulatedFlux, ([1 * MeV, 2 * MeV], [1.0, 0.5], 1), {}),
+    "MonochromaticFlux": (jd.MonochromaticFlux, (8 * MeV, 1.0, 1), {}),
+}
+
+
+@pytest.mark.parametrize("label", sorted(ANTINEUTRINO_CALLS))
+def test_antineutrino_keyword_only(label):
+    fn, args, opts = ANTINEUTRINO_CALLS[label]
+    new = _quiet(fn, *args, antineutrino=True, **opts)
+    positional = "'antineutrino' positionally is deprecated; pass antineutrino="
+    old = _warns_once_matching(positional, fn, *args, True, **opts)
+    if isinstance(new, jd.flux.Flux):
+        _same_flux(old, new)
+        assert new.antineutrino is True and new.flavour == 1
+    else:
+        _same(old, new)
+        assert np.any(np.asarray(jax.tree.leaves(new)[0]) != 0)
+    if label == "primakoff_polarisation":  # the N̄ polarisation: the mirror of the N one
+        _same(jax.tree.map(lambda x: -x, new), _quiet(fn, *args, **opts))
+    with pytest.raises(TypeError, match="multiple values for 'antineutrino'"):
+        fn(*args, True, antineutrino=True, **opts)
+    params = inspect.signature(fn).parameters
+    assert params["antineutrino"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_plotting_ax_keyword_only():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from jaxdipole import plotting
+
+    def drawn(ax):  # the data of the lines and of the step histograms (stairs)
+        steps = [p.get_data().values for p in ax.patches if hasattr(p, "get_data")]
+        return [np.asarray(x) for x in [*(line.get_xydata() for line in ax.lines), *steps]]
+
+    positional = re.escape("passing 'ax' positionally is deprecated; pass ax=...")
+    lims = jd.limits.existing_limits("e")[:2]
+    m = np.geomspace(1, 10, 4) * MeV
+    curves = {"reach": np.full(4, 1e-9 * u.mu_B)}
+    edges, spectra = np.asarray([0.0, 1.0, 2.0]) * MeV, {"D": [1.0, 2.0], "M": [2.0, 1.0]}
+    pl, pr, ps = plotting.plot_limits, plotting.plot_reach, plotting.plot_photon_spectra
+    cases = [  # (new call, the same call in the former order) of an Axes
+        (
+            lambda ax: pl(lims, ax=ax, m_range=(1.0, 10.0)),
+            lambda ax: pl(ax, lims, m_range=(1.0, 10.0)),
+        ),
+        (lambda ax: pl(lims, ax=ax), lambda ax: pl(ax, limits=lims)),
+        (lambda ax: pr(m, curves, ax=ax, limits=lims), lambda ax: pr(m, curves, ax, limits=lims)),
+        (
+            lambda ax: ps(edges, spectra, ax=ax, density=False),
+            lambda ax: ps(edges, spectra, ax, density=False),
+        ),
+    ]
+    try:
+        for new, old in cases:
+            _, (ax_new, ax_old) = plt.subplots(1, 2)
+            assert _quiet(new, ax_new) is ax_new
+            assert _warns_once_matching(positional, old, ax_old) is ax_old
+            assert len(drawn(ax_new)) > 0
+            for x, y in zip(drawn(ax_new), drawn(ax_old), strict=True):
+                np.testing.assert_array_equal(x, y)
+            plt.close("all")
+        # plot_limits(None, limits): the former order, drawn into a new figure
+        ax = _warns_once_matching(positional, pl, None, lims)
+        assert len(ax.lines) > 0
+    finally:
+        plt.close("all")
+    for fn in (plotting.plot_limits, plotting.plot_reach, plotting.plot_photon_spectra):
+        assert inspect.signature(fn).parameters["ax"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert _first_parameters(plotting.plot_limits, 1) == ["limits"]
+
+
+# ------------------------------------------ csi2021_expected: steady_state -> steady_state_counts
+def test_csi2021_expected_steady_state_counts(monkeypatch):
+    from jaxdipole import coherent_csi as cc
+
+    shape = np.asarray([0.5, 0.3, 0.2])  # the time distribution (sums to 1)
+    monkeypatch.setattr(cc, "_steady_state_shape", lambda release: shape)
+    release = types.SimpleNamespace(brn=np.ones((2, 3)), nin=np.full((2, 3), 2.0))
+    nr, counts = jnp.full((2, 3), 10.0), jnp.asarray([4.0, 6.0])
+    new = _quiet(cc.csi2021_expected, release, nr, counts, brn=1.5)
+    _same(_quiet(cc.csi2021_expected, release, nr, steady_state_counts=counts, brn=1.5), new)
+    old = _warns_once(
+        "steady_state", cc.csi2021_expected, release, nr, steady_state=counts, brn=1.5
+    )
+    _same(old, new)
+    np.testing.assert_allclose(np.asarray(new[1]).sum(1), counts)  # counts per PE bin
+    np.testing.assert_allclose(np.asarray(new[0] - new[1]), 10.0 + 1.5 + 2.0)
+    with pytest.raises(TypeError, match="'steady_state'.*'steady_state_counts'"):
+        cc.csi2021_expected(release, nr, steady_state=counts, steady_state_counts=counts)
+    params = inspect.signature(cc.csi2021_expected).parameters
+    assert list(params)[:3] == ["release", "nuclear_recoils", "steady_state_counts"]
+    assert "steady_state" not in params

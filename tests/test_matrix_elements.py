@@ -26,7 +26,7 @@ def mdl(nature="dirac", mu=(1e-9, 0.0, 0.0), m=M4):
 
 
 def points(model, n, seed=1, bw_fraction=0.5):
-    pts = phase_space.sample(jax.random.key(seed), E8, model, CA, n, bw_fraction=bw_fraction)
+    pts = phase_space.sample(model, CA, E8, jax.random.key(seed), n, bw_fraction=bw_fraction)
     return [np.asarray(x) for x in (pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q)]
 
 
@@ -45,7 +45,7 @@ def test_halton_radical_inverse():
 
 def test_phase_space_momentum_conservation_and_masses():
     mod = mdl(mu=(MU_BIG, 0.0, 0.0))
-    pts = phase_space.sample(jax.random.key(2), E8, mod, CA, 256)
+    pts = phase_space.sample(mod, CA, E8, jax.random.key(2), 256)
     k, P, kp, Pp, q = (np.asarray(x) for x in (pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q))
     np.testing.assert_allclose(k + P - kp - Pp - q, 0.0, atol=1e-15 * float(CA.mass))
     dot = lambda a, b: a[:, 0] * b[:, 0] - np.sum(a[:, 1:] * b[:, 1:], axis=1)
@@ -76,7 +76,7 @@ def test_trace_matches_helicity_amplitudes(final_state, antineutrino, diagram_a,
     for i in range(4):
         a = momenta(pts, i)
         got = matrix_elements.squared_amplitude(
-            *a, mod, CA, flavour_out=1, final_state=final_state, antineutrino=antineutrino,
+            mod, CA, *a, flavour_out=1, final_state=final_state, antineutrino=antineutrino,
             diagram_a=diagram_a, diagram_b=diagram_b,
         )  # fmt: skip
         l = a[0] - a[2] - a[4]
@@ -96,10 +96,10 @@ def test_dirac_is_majorana_lnc_and_dirac_has_no_lnv():
     pts = points(dirac, 3)
     for i in range(3):
         a = momenta(pts, i)
-        d = matrix_elements.squared_amplitude(*a, dirac, CA)
-        m = matrix_elements.squared_amplitude(*a, maj, CA, final_state="lnc", width=G_D)
+        d = matrix_elements.squared_amplitude(dirac, CA, *a)
+        m = matrix_elements.squared_amplitude(maj, CA, *a, final_state="lnc", width=G_D)
         assert float(m) == pytest.approx(float(d), rel=1e-13)
-        assert float(matrix_elements.squared_amplitude(*a, dirac, CA, final_state="lnv")) == 0.0
+        assert float(matrix_elements.squared_amplitude(dirac, CA, *a, final_state="lnv")) == 0.0
 
 
 def test_interference_structure():
@@ -111,7 +111,7 @@ def test_interference_structure():
 
     def f(a, fs, da, db):
         return matrix_elements.squared_amplitude(
-            *a, mod, CA, final_state=fs, diagram_a=bool(da), diagram_b=bool(db)
+            mod, CA, *a, final_state=fs, diagram_a=bool(da), diagram_b=bool(db)
         )
 
     for i in range(3):
@@ -137,7 +137,7 @@ def test_gauge_invariance(lnv, diagrams):
         kw = dict(lnv=lnv, diagram_a=da, diagram_b=db)
 
         def amp(eps, k=k, P=P, kp=kp, Pp=Pp, q=q, kw=kw, **extra):
-            A = matrix_elements.amplitude_matrix(k, P, kp, Pp, q, eps, mod, CA, **kw, **extra)
+            A = matrix_elements.amplitude_matrix(mod, CA, k, P, kp, Pp, q, eps, **kw, **extra)
             return matrix_elements.spin_summed(A, k, kp)
 
         e1, e2 = ref.photon_polarisations(q)
@@ -145,7 +145,7 @@ def test_gauge_invariance(lnv, diagrams):
         assert scale > 0
         # the physical polarisation sum equals the −g_ρσ sum of squared_amplitude
         full = matrix_elements.squared_amplitude(
-            k, P, kp, Pp, q, mod, CA, final_state="lnv" if lnv else "lnc", diagram_a=da,
+            mod, CA, k, P, kp, Pp, q, final_state="lnv" if lnv else "lnc", diagram_a=da,
             diagram_b=db,
         )  # fmt: skip
         assert float(full) / MU_BIG**4 == pytest.approx(scale, rel=1e-10)
@@ -182,7 +182,7 @@ def test_lorentz_invariance(nature, antineutrino):
     rng = np.random.default_rng(7)
     pts = points(mod, 4)
     f = jax.jit(
-        lambda *a: matrix_elements.squared_amplitude(*a, mod, CA, antineutrino=antineutrino)
+        lambda *a: matrix_elements.squared_amplitude(mod, CA, *a, antineutrino=antineutrino)
     )
     for i in range(4):
         a = momenta(pts, i)
@@ -202,12 +202,12 @@ def test_gradients_vs_finite_differences(mu, offset):
     M = float(CA.mass)
     w_max = (2 * M * E8 / (np.sqrt(M * (M + 2 * E8)) + M)) ** 2
     u0 = (w - phase_space.W_FLOOR * w_max) / ((1 - phase_space.W_FLOOR) * w_max)
-    p = phase_space.sample(jnp.asarray([[u0, 0.4, 0.3, 0.6, 0.2]]), E8, mod, CA, bw_fraction=0.0)
+    p = phase_space.sample(mod, CA, E8, jnp.asarray([[u0, 0.4, 0.3, 0.6, 0.2]]), bw_fraction=0.0)
     a = [x[0] for x in (p.k_in, p.P_in, p.k_out, p.P_out, p.q)]
 
     @jax.jit
     def f(m_N, mu_e):
-        return matrix_elements.squared_amplitude(*a, mdl("dirac", (mu_e, 0.0, 0.0), m=m_N), CA)
+        return matrix_elements.squared_amplitude(mdl("dirac", (mu_e, 0.0, 0.0), m=m_N), CA, *a)
 
     g_m, g_mu = jax.jit(jax.grad(f, argnums=(0, 1)))(M4, mu)
     assert np.isfinite(float(g_m)) and np.isfinite(float(g_mu))
@@ -266,15 +266,15 @@ def test_majorana_lnc_lnv_split_and_non_resonant_diagram():
     maj = mdl("majorana")
     sig_p = float(jd.primakoff_sigma(maj, CA, E8))
     u = phase_space.halton(2**15, phase_space.DIM)
-    pts_a = phase_space.sample(u, E8, maj, CA)
-    pts_b = phase_space.sample(u, E8, maj, CA, bw_fraction=0.0)
+    pts_a = phase_space.sample(maj, CA, E8, u)
+    pts_b = phase_space.sample(maj, CA, E8, u, bw_fraction=0.0)
 
     @jax.jit
     def estimates(pa, pb, model):
         def one(p, **kw):
             f = jax.vmap(
                 lambda k, P, kp, Pp, q, d: matrix_elements.squared_amplitude(
-                    k, P, kp, Pp, q, model, CA, offshell_a=d, **kw
+                    model, CA, k, P, kp, Pp, q, offshell_a=d, **kw
                 )
             )
             return p.weight * f(p.k_in, p.P_in, p.k_out, p.P_out, p.q, p.offshell)
@@ -309,7 +309,7 @@ def _mc_values(pts, model):
     """weight · |M|² per point (Dirac or Majorana, all final states, both diagrams)."""
     f = jax.vmap(
         lambda k, P, kp, Pp, q, d: matrix_elements.squared_amplitude(
-            k, P, kp, Pp, q, model, CA, offshell_a=d
+            model, CA, k, P, kp, Pp, q, offshell_a=d
         )
     )
     return pts.weight * f(pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q, pts.offshell)
@@ -324,7 +324,7 @@ def test_multichannel_weights_do_not_bias(E_nu, mu):
     u = phase_space.halton(2**14, phase_space.DIM)
     est = []
     for f in (0.3, 0.9) if mu > 1 else (0.0, 0.9):
-        v = np.asarray(_mc_values(phase_space.sample(u, E_nu, mod, CA, bw_fraction=f), mod))
+        v = np.asarray(_mc_values(phase_space.sample(mod, CA, E_nu, u, bw_fraction=f), mod))
         assert np.all(np.isfinite(v)) and np.all(v >= 0)
         est.append((v.mean(), v.std() / np.sqrt(v.size)))
     (s1, e1), (s2, e2) = est
@@ -357,4 +357,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="e_edges"):
         phase_space.photon_histogram(mod, CA, E8, jnp.asarray([0.0, 2e-3, 1e-3]))
     with pytest.raises(ValueError, match="shape"):
-        phase_space.sample(jnp.zeros((4, 3)), E8, mod, CA)
+        phase_space.sample(mod, CA, E8, jnp.zeros((4, 3)))

@@ -326,7 +326,7 @@ def write_outputs(
         plot_reach(
             np.asarray(m_N),
             {labels[k]: curves[k] for k in keys},
-            ax,
+            ax=ax,
             flavour="e",
             title=f"{exp.name}: median expected 90% CL sensitivity{note}",
             valid=valid,
@@ -376,11 +376,11 @@ def write_spectra(out: str | Path, exp, bench: dict[str, Any], *, formats=("csv"
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     dmap, mmap = np.asarray(bench["dirac_map"]), np.asarray(bench["majorana_map"])
     e_edges = np.asarray(bench["E_gamma_edges_MeV"]) * u.MeV
-    plot_photon_spectra(e_edges, {"Dirac": dmap.sum(1), "Majorana": mmap.sum(1)}, axes[0])
+    plot_photon_spectra(e_edges, {"Dirac": dmap.sum(1), "Majorana": mmap.sum(1)}, ax=axes[0])
     plot_photon_spectra(
         bench["cos_gamma_edges"],
         {"Dirac": dmap.sum(0), "Majorana": mmap.sum(0)},
-        axes[1],
+        ax=axes[1],
         xlabel=r"$\cos\theta_\gamma$ (photon to beam)",
         x_scale=1.0,
     )
@@ -666,7 +666,7 @@ def _data_limit(args: argparse.Namespace) -> int:
     plot_reach(
         m,
         {label: mu90},
-        ax,
+        ax=ax,
         flavour=None if args.flavour == "all" else args.flavour,
         title=f"{args.dataset}: mu_{args.flavour}",
     )
@@ -743,7 +743,7 @@ def _limits(args: argparse.Namespace) -> int:
     from .plotting import plot_limits
 
     fig, ax = plt.subplots(figsize=(7, 5))
-    plot_limits(ax, lims, m_range=(m[0] / u.MeV, m[-1] / u.MeV))
+    plot_limits(lims, ax=ax, m_range=(m[0] / u.MeV, m[-1] / u.MeV))
     if env is not None:
         ok = np.isfinite(env)
         ax.plot(m[ok] / u.MeV, env[ok] / u.mu_B, "k--", lw=1.5, label="strongest (upper limits)")

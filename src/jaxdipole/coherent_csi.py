@@ -498,19 +498,23 @@ def _steady_state_shape(release: CsI2021Release) -> np.ndarray:
     return w / w.sum()
 
 
+@renamed_arguments(steady_state="steady_state_counts")
 def csi2021_expected(
     release: CsI2021Release,
     nuclear_recoils: ArrayLike,
-    steady_state: ArrayLike,
+    steady_state_counts: ArrayLike,
     *,
     brn: ArrayLike = 1.0,
     nin: ArrayLike = 1.0,
 ) -> tuple[Array, Array]:
     """Expected counts (C window, AC window), each of shape (n_pe, n_t): ``nuclear_recoils``
     (e.g. :func:`csi2021_cevns` plus :func:`csi2021_primakoff`) plus the BRN and NIN
-    templates scaled by ``brn``, ``nin`` in C; ``steady_state`` (shape (n_pe,): counts per PE
-    bin in each window) spread in time as flat × timing efficiency in both."""
-    ss = jnp.asarray(steady_state)[:, None] * jnp.asarray(_steady_state_shape(release))[None, :]
+    templates scaled by ``brn``, ``nin`` (dimensionless) in C; ``steady_state_counts`` (shape
+    (n_pe,): expected steady-state counts per PE bin in each window, not a scale factor as
+    ``steady_state`` of :func:`jaxdipole.coherent.cenns10_expected`; formerly
+    ``steady_state``) spread in time as flat × timing efficiency in both."""
+    shape = jnp.asarray(_steady_state_shape(release))  # (n_t,), sums to 1
+    ss = jnp.asarray(steady_state_counts)[:, None] * shape[None, :]
     c = (
         jnp.asarray(nuclear_recoils)
         + brn * jnp.asarray(release.brn)

@@ -50,7 +50,7 @@ from jax.typing import ArrayLike
 
 from . import units as u
 from ._checks import check_choice, check_nonnegative, check_positive, concrete
-from ._deprecate import renamed_arguments, warn_deprecated
+from ._deprecate import former_positions, renamed_arguments, warn_deprecated
 from ._quadrature import gauss_legendre_unit
 
 FLAVOURS = (0, 1, 2)
@@ -635,7 +635,7 @@ class TabulatedFlux(Flux):
     dphi_dE : (K+1,) array
         dΦ/dE at the knots [GeV^2 = per GeV per area per time], > 0 and finite.
     flavour, antineutrino
-        Default 0 and True (ν̄_e).
+        Default 0 and True (ν̄_e); ``antineutrino`` is keyword-only (positionally deprecated).
     n_energy : int
         Gauss–Legendre nodes in the neutrino energy per panel (static, default 8; formerly
         ``n_nodes``). Up to ``MAX_TABLE_PANELS`` = 64 intervals, ``fold`` integrates each
@@ -657,13 +657,14 @@ class TabulatedFlux(Flux):
     antineutrino: bool = eqx.field(static=True)
 
     @renamed_arguments(n_nodes="n_energy")
+    @former_positions(("self", "energies", "dphi_dE", "flavour", "antineutrino"))
     def __init__(
         self,
         energies: ArrayLike,
         dphi_dE: ArrayLike,
         flavour: int = 0,
-        antineutrino: bool = True,
         *,
+        antineutrino: bool = True,
         n_energy: int = 8,
     ):
         self.energies, self.dphi_table = _as_float(energies), _as_float(dphi_dE)
@@ -744,7 +745,7 @@ class MonochromaticFlux(Flux):
     flux : float
         Integrated flux [GeV^3 = per area per time], ≥ 0.
     flavour, antineutrino
-        Default 0 and False.
+        Default 0 and False; ``antineutrino`` is keyword-only (positionally deprecated).
 
     ``dphi_dE`` returns 0 everywhere (a delta has no finite density); use ``fold``/``total``.
     ``fold(fn, E_low) = flux · fn(energy)`` if energy > E_low, else 0 (one node, exact): the
@@ -756,8 +757,9 @@ class MonochromaticFlux(Flux):
     flavour: int = eqx.field(static=True)
     antineutrino: bool = eqx.field(static=True)
 
+    @former_positions(("self", "energy", "flux", "flavour", "antineutrino"))
     def __init__(
-        self, energy: ArrayLike, flux: ArrayLike, flavour: int = 0, antineutrino: bool = False
+        self, energy: ArrayLike, flux: ArrayLike, flavour: int = 0, *, antineutrino: bool = False
     ):
         self.energy, self.flux = _as_float(energy), _as_float(flux)
         self.flavour, self.antineutrino = flavour, bool(antineutrino)

@@ -37,7 +37,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice
-from ._deprecate import renamed_arguments
+from ._deprecate import former_positions, moved_first, renamed_arguments
 from .decay import decay_width
 from .model import DipoleModel
 from .nuclei import Nucleus
@@ -157,15 +157,24 @@ def _selected(model, final_state):
     return out
 
 
+def _is_model(x) -> bool:
+    return isinstance(x, DipoleModel)
+
+
+#: The former order (momenta first); the model and nucleus now come first.
+_MOMENTA = ("k_in", "P_in", "k_out", "P_out", "q")
+
+
+@former_positions((*_MOMENTA, "eps", "model", "nucleus"), moved_first(_is_model, 6, "model"))
 def amplitude_matrix(
+    model: DipoleModel,
+    nucleus: Nucleus,
     k_in: ArrayLike,
     P_in: ArrayLike,
     k_out: ArrayLike,
     P_out: ArrayLike,
     q: ArrayLike,
     eps: ArrayLike,
-    model: DipoleModel,
-    nucleus: Nucleus,
     *,
     lnv: bool = False,
     antineutrino: bool = False,
@@ -178,13 +187,16 @@ def amplitude_matrix(
 ) -> Array:
     """Dirac matrix A (4×4 complex, dimensionless) with M = μ_α μ_β ū(k') A u(k) [GeV^-1].
 
+    The former order ``(k_in, P_in, k_out, P_out, q, eps, model, nucleus)`` is deprecated (it
+    still works and warns).
+
     Parameters
     ----------
+    model, nucleus : DipoleModel (m_N, width) and Nucleus (Z, M, form factor).
     k_in, P_in, k_out, P_out, q : 4-momenta [GeV] (shape (4,), contravariant, (+,−,−,−)) of the
         incoming ν, the nucleus before/after, the outgoing ν (or ν̄) and the photon.
     eps : photon polarisation vector ε (complex, shape (4,)); ε* enters the amplitude. Gauge
         invariance: ``eps = q`` gives A = 0 for each diagram.
-    model, nucleus : DipoleModel (m_N, width) and Nucleus (Z, M, form factor).
     lnv : the lepton-number-violating contraction (ν -> ν̄; meaningful for a Majorana N).
     antineutrino : ν̄ beam (P_L <-> P_R).
     diagram_a, diagram_b : include the resonant (a) / non-resonant (b) diagram.
@@ -219,14 +231,15 @@ def spin_summed(A: ArrayLike, k_in: ArrayLike, k_out: ArrayLike) -> Array:
 
 
 @renamed_arguments(flavour_in="flavour")
+@former_positions((*_MOMENTA, "model", "nucleus"), moved_first(_is_model, 5, "model"))
 def squared_amplitude(
+    model: DipoleModel,
+    nucleus: Nucleus,
     k_in: ArrayLike,
     P_in: ArrayLike,
     k_out: ArrayLike,
     P_out: ArrayLike,
     q: ArrayLike,
-    model: DipoleModel,
-    nucleus: Nucleus,
     *,
     flavour: int = 0,
     flavour_out: int | str = "all",
@@ -243,13 +256,14 @@ def squared_amplitude(
     Summed over the photon polarisations and the final lepton spin, for a fully polarised
     incoming ν (ν̄ with ``antineutrino=True``) and a spin-0 nucleus. Single phase-space point
     (shape-(4,) momenta); use ``jax.vmap`` for batches. Jit-able and differentiable in the
-    model (m_N, μ), the nucleus and the momenta.
+    model (m_N, μ), the nucleus and the momenta. The former order
+    ``(k_in, P_in, k_out, P_out, q, model, nucleus)`` is deprecated (it still works and warns).
 
     Parameters
     ----------
-    k_in, P_in, k_out, P_out, q : 4-momenta [GeV], metric (+,−,−,−).
     model : DipoleModel. ``nature`` decides whether the LNV contraction exists.
     nucleus : Nucleus (Z, mass M, Helm parameters).
+    k_in, P_in, k_out, P_out, q : 4-momenta [GeV], metric (+,−,−,−).
     flavour : beam flavour α (0, 1, 2 = e, μ, τ).
     flavour_out : final flavour β, or "all" to sum over β (final neutrino unobserved).
     final_state : "all" (ν and, for a Majorana N, ν̄ final states, incoherently summed),

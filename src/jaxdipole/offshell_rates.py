@@ -225,7 +225,7 @@ def _component_sums(
     # densities do not depend on the estimate's points (no bias)
     shifts = jax.random.uniform(key, (2, MC_DIM), dtype=jnp.float64)
     me = partial(
-        squared_amplitude, model=model, flavour=comp.flavour, flavour_out=flavour_out,
+        squared_amplitude, model, flavour=comp.flavour, flavour_out=flavour_out,
         final_state=final_state, antineutrino=comp.antineutrino, diagram_a=diagram_a,
         diagram_b=diagram_b, form_factor=form_factor, width=width,
     )  # fmt: skip
@@ -244,7 +244,7 @@ def _component_sums(
             cell, above = _cell_index(E, full[0], full[1], n_cells), E >= res[0]
         pts = _map_point(u[:DIM], E, model, nuc, width, bw_fraction)
         msq = me(
-            pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q, nucleus=nuc,
+            nuc, pts.k_in, pts.P_in, pts.k_out, pts.P_out, pts.q,
             offshell_a=pts.offshell if diagram_a else None,
         )  # fmt: skip
         # recoil energy from the 3-momentum (no cancellation in P'⁰ − M)

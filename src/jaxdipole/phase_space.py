@@ -33,7 +33,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_positive, require_float64
-from ._deprecate import renamed_arguments
+from ._deprecate import former_positions, moved_first, renamed_arguments
 from ._math import safe_sqrt
 from .decay import decay_width
 from .kinematics import log_recoil_ratio, recoil_range
@@ -203,22 +203,30 @@ def _map_point(u, E, model, nucleus, width, bw_fraction):
     return PhaseSpacePoints(k_in, P_in, k_out, P_out, q, delta, weight)
 
 
+def _is_model(x) -> bool:
+    return isinstance(x, DipoleModel)
+
+
+@former_positions(("u", "E_nu", "model", "nucleus"), moved_first(_is_model, 2, "model"))
 def map_points(
-    u: ArrayLike,
-    E_nu: ArrayLike,
     model: DipoleModel,
     nucleus: Nucleus,
+    E_nu: ArrayLike,
+    u: ArrayLike,
     *,
     width: ArrayLike | None = None,
     bw_fraction: float = BW_FRACTION,
 ) -> PhaseSpacePoints:
     """Map unit-hypercube points u (shape (n, 5)) to phase-space points and weights.
 
+    The former order ``map_points(u, E_nu, model, nucleus)`` is deprecated (it still works and
+    warns).
+
     Parameters
     ----------
-    u : points in [0, 1)^5: (w channel/map, ln E_R, φ_R, cos θ*, φ*).
-    E_nu : neutrino energy [GeV] (beam along +z, nucleus at rest).
     model, nucleus : DipoleModel (m_N and the width for the Breit–Wigner map), Nucleus (mass).
+    E_nu : neutrino energy [GeV] (beam along +z, nucleus at rest).
+    u : points in [0, 1)^5: (w channel/map, ln E_R, φ_R, cos θ*, φ*).
     width : Breit–Wigner width [GeV] (default ``decay_width(model)``).
     bw_fraction : fraction of points in the Breit–Wigner channel (static float in [0, 1]).
     """
@@ -233,11 +241,14 @@ def _map_batch(u, E_nu, model, nucleus, width, bw_fraction):
     return jax.vmap(lambda x: _map_point(x, E, model, nucleus, width, bw_fraction))(u)
 
 
+@former_positions(
+    ("key_or_points", "E_nu", "model", "nucleus", "n"), moved_first(_is_model, 2, "model")
+)
 def sample(
-    key_or_points: ArrayLike,
-    E_nu: ArrayLike,
     model: DipoleModel,
     nucleus: Nucleus,
+    E_nu: ArrayLike,
+    key_or_points: ArrayLike,
     n: int | None = None,
     *,
     width: ArrayLike | None = None,
@@ -247,7 +258,9 @@ def sample(
     given unit-hypercube points (shape (n, 5), e.g. :func:`halton`).
 
     σ = mean(weight · |M|²) with |M|² from :func:`jaxdipole.matrix_elements.squared_amplitude`
-    (pass ``offshell_a=points.offshell``). See :func:`map_points` for the parameters.
+    (pass ``offshell_a=points.offshell``). See :func:`map_points` for the parameters. The
+    former order ``sample(key_or_points, E_nu, model, nucleus, n)`` is deprecated (it still
+    works and warns).
     """
     if _is_key(key_or_points):
         if n is None:
@@ -257,7 +270,7 @@ def sample(
         u = jnp.asarray(key_or_points)
         if u.ndim != 2 or u.shape[1] != DIM:
             raise ValueError(f"sample: points must have shape (n, {DIM}), got {u.shape}")
-    return map_points(u, E_nu, model, nucleus, width=width, bw_fraction=bw_fraction)
+    return map_points(model, nucleus, E_nu, u, width=width, bw_fraction=bw_fraction)
 
 
 # -------------------------------------------------------------------------------- integration
@@ -298,9 +311,9 @@ def _integrate(
     if sampler == "halton":
         shift = jax.random.uniform(key, (DIM,), dtype=jnp.float64)
     me = partial(
-        squared_amplitude, model=model, nucleus=nucleus, flavour=flavour,
-        flavour_out=flavour_out, final_state=final_state, antineutrino=antineutrino,
-        diagram_a=diagram_a, diagram_b=diagram_b, form_factor=form_factor, width=width,
+        squared_amplitude, model, nucleus, flavour=flavour, flavour_out=flavour_out,
+        final_state=final_state, antineutrino=antineutrino, diagram_a=diagram_a,
+        diagram_b=diagram_b, form_factor=form_factor, width=width,
     )  # fmt: skip
 
     def one_batch(b):

@@ -1,18 +1,21 @@
 """Matplotlib figures: reach in the (m_N, μ) plane with existing limits, photon spectra.
 
 matplotlib is imported when a function is called, not with the package. Every function draws
-into a given ``ax`` (a new figure if None) and returns the Axes. Axes units: m_N in MeV,
-μ in Bohr magnetons, E_γ in MeV.
+into a given ``ax`` (keyword-only; a new figure if None) and returns the Axes. Axes units: m_N
+in MeV, μ in Bohr magnetons, E_γ in MeV. Passing ``ax`` positionally (the former order) is
+deprecated: it still works and warns.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import units
+from ._deprecate import former_positions
 from .limits import Limit, existing_limits
 
 __all__ = ["plot_limits", "plot_reach", "plot_photon_spectra"]
@@ -26,10 +29,22 @@ def _axes(ax):
     return ax
 
 
+def _is_axes(x) -> bool:
+    axes = sys.modules.get("matplotlib.axes")  # not imported: x cannot be an Axes
+    return axes is not None and isinstance(x, axes.Axes)
+
+
+def _ax_first(args: tuple, kwargs: dict) -> bool:
+    """The former order of :func:`plot_limits`, (ax, limits): two positional arguments, or an
+    Axes as the only one."""
+    return len(args) > 1 or (len(args) == 1 and _is_axes(args[0]))
+
+
+@former_positions(("ax", "limits"), _ax_first)
 def plot_limits(
-    ax=None,
     limits: Iterable[Limit] | None = None,
     *,
+    ax=None,
     flavour: str | None = "e",
     m_range: tuple[float, float] | None = None,
     shade: bool = True,
@@ -40,10 +55,10 @@ def plot_limits(
 
     Parameters
     ----------
-    ax : matplotlib Axes or None
     limits : iterable of :class:`~jaxdipole.limits.Limit`, optional
         Default: :func:`jaxdipole.limits.existing_limits` (``flavour``), i.e. the curves for
         that flavour plus the flavour-universal ones.
+    ax : matplotlib Axes or None (keyword-only; the former ``plot_limits(ax, limits)`` warns)
     flavour : "e" | "mu" | "tau" | None
     m_range : (min, max) in MeV, optional
         Only curves with points in this mass range are drawn.
@@ -90,11 +105,12 @@ def plot_limits(
     return ax
 
 
+@former_positions(("m_N", "curves", "ax"))
 def plot_reach(
     m_N,
     curves: Mapping[str, Any],
-    ax=None,
     *,
+    ax=None,
     limits: Iterable[Limit] | None = None,
     flavour: str | None = "e",
     title: str | None = None,
@@ -109,7 +125,7 @@ def plot_reach(
     m_N : array [GeV]
         N masses of the curves.
     curves : mapping label -> μ_90 array [GeV^-1] (non-finite points are skipped)
-    ax : matplotlib Axes or None
+    ax : matplotlib Axes or None (keyword-only; positionally deprecated)
     limits, flavour : as :func:`plot_limits` (``limits=[]`` draws none)
     title : str, optional
     ylim : (low, high) in μ_B, optional (default: from the curves)
@@ -133,7 +149,7 @@ def plot_reach(
             sel = np.asarray(mask, dtype=bool) & ok
             ax.plot(np.where(sel, m, np.nan), np.where(sel, y, np.nan), "-", color=colour,
                     lw=7.0, alpha=0.25, solid_capstyle="round", zorder=4)  # fmt: skip
-    plot_limits(ax, limits, flavour=flavour, m_range=(m.min(), m.max()), valid=valid)
+    plot_limits(limits, ax=ax, flavour=flavour, m_range=(m.min(), m.max()), valid=valid)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(m.min(), m.max())
@@ -151,11 +167,12 @@ def plot_reach(
     return ax
 
 
+@former_positions(("edges", "spectra", "ax"))
 def plot_photon_spectra(
     edges,
     spectra: Mapping[str, Any],
-    ax=None,
     *,
+    ax=None,
     density: bool = True,
     xlabel: str = r"$E_\gamma$ [MeV]",
     x_scale: float = units.MeV,
@@ -166,6 +183,7 @@ def plot_photon_spectra(
     ----------
     edges : bin edges (GeV for energies; pass ``x_scale=1`` for cos θ_γ)
     spectra : mapping label -> events per bin
+    ax : matplotlib Axes or None (keyword-only; positionally deprecated)
     density : normalise each to unit area (shape comparison)
     """
     ax = _axes(ax)

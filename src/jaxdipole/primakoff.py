@@ -28,7 +28,7 @@ from jax.typing import ArrayLike
 
 from . import constants
 from ._checks import check_choice, check_nonnegative, concrete
-from ._deprecate import renamed_arguments
+from ._deprecate import former_positions, renamed_arguments
 from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit
@@ -116,18 +116,21 @@ def primakoff_dsigma_dER(
     return constants.alpha * mu * mu * nuc.charge**2 * F * F * _dsigma_unit(E, T, m, M)
 
 
+@former_positions(("model", "nuc", "E_nu", "E_R", "antineutrino"))
 def primakoff_polarisation(
     model: DipoleModel,
     nuc: Nucleus,
     E_nu: ArrayLike,
     E_R: ArrayLike,
+    *,
     antineutrino: bool = False,
 ) -> tuple[Array, Array]:
-    """Lab-frame polarisation (P_L, P_T) of N produced at (E_nu, E_R) [dimensionless].
+    """Lab-frame polarisation (P_L, P_T) of N produced at (E_nu, E_R) [GeV] [dimensionless].
 
     P_L is the helicity (along the N momentum), P_T the component in the scattering plane along
     ê_T = (ẑ − (ẑ·k̂_N) k̂_N)/|…| (ẑ the beam). N is produced in a pure state: P_L² + P_T² = 1.
-    For a ν̄ beam (N̄) both change sign. Outside the kinematic range (0, 0) is returned.
+    For a ν̄ beam (N̄, keyword-only ``antineutrino=True``; positionally deprecated) both change
+    sign. Outside the kinematic range (0, 0) is returned.
     """
     _check_inputs(E_nu, E_R)
     E, T = jnp.asarray(E_nu), jnp.asarray(E_R)
@@ -157,7 +160,7 @@ def primakoff_dsigma_dER_helicity(
 ) -> Array:
     """Helicity-resolved dσ_h/dE_R = dσ/dE_R (1 + h P_L)/2 [GeV^-3], lab helicity h = ±1."""
     dsig = primakoff_dsigma_dER(model, nuc, E_nu, E_R, flavour, form_factor=form_factor)
-    P_L, _ = primakoff_polarisation(model, nuc, E_nu, E_R, antineutrino)
+    P_L, _ = primakoff_polarisation(model, nuc, E_nu, E_R, antineutrino=antineutrino)
     return dsig * (1.0 + helicity * P_L) / 2.0
 
 

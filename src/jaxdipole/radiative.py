@@ -39,7 +39,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_interval, check_nonnegative
-from ._deprecate import renamed_arguments
+from ._deprecate import former_positions, renamed_arguments
 from ._jit import compiled
 from ._math import safe_div, safe_sqrt
 from ._quadrature import gauss_legendre_unit, smoothstep_unit
@@ -284,6 +284,7 @@ def binned_node_values(
 
 
 @renamed_arguments(flavour_in="flavour", n_nodes_er="n_recoil", n_nodes_cos="n_cos")
+@former_positions(("model", "nuc", "E_nu", "e_edges", "cos_edges", "flavour", "antineutrino"))
 @compiled(check=_check, elementwise=("E_nu",))
 def radiative_sigma_binned(
     model: DipoleModel,
@@ -292,8 +293,8 @@ def radiative_sigma_binned(
     e_edges: ArrayLike,
     cos_edges: ArrayLike | Sequence[float] = (-1.0, 1.0),
     flavour: int = 0,
-    antineutrino: bool = False,
     *,
+    antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
@@ -306,10 +307,10 @@ def radiative_sigma_binned(
     σ_ij = ∫ dE_R dσ/dE_R · Σ_ch BR_ch · P_dec · Prob(E_γ ∈ bin i, cos θ_γ ∈ bin j | N).
     Summed over all bins covering the photon phase space it equals
     σ_Primakoff × BR × P_dec. ``decay_length`` [GeV^-1]: N must decay within this distance
-    (None: every N decays). ``antineutrino`` is accepted for symmetry: ν and ν̄ beams give
-    identical photon distributions. ``n_recoil``: Gauss–Legendre nodes in ln E_R (static;
-    formerly ``n_nodes_er``); ``n_cos``: nodes in cos θ* per piece (static; formerly
-    ``n_nodes_cos``; see :func:`photon_bin_fractions`).
+    (None: every N decays). ``antineutrino`` (keyword-only; positionally deprecated) is
+    accepted for symmetry: ν and ν̄ beams give identical photon distributions. ``n_recoil``:
+    Gauss–Legendre nodes in ln E_R (static; formerly ``n_nodes_er``); ``n_cos``: nodes in
+    cos θ* per piece (static; formerly ``n_nodes_cos``; see :func:`photon_bin_fractions`).
     """
     del antineutrino  # identical photon distributions (CP mirror: P -> -P and a -> -a)
     E = jnp.asarray(E_nu)
@@ -372,6 +373,7 @@ def _clustered_log_map(u, lo, L):
 
 
 @renamed_arguments(flavour_in="flavour", n_nodes="n_recoil")
+@former_positions(("model", "nuc", "E_nu", "E_gamma", "flavour", "antineutrino"))
 @compiled(check=_check, elementwise=("E_nu", "E_gamma"))
 def radiative_dsigma_dEgamma(
     model: DipoleModel,
@@ -379,8 +381,8 @@ def radiative_dsigma_dEgamma(
     E_nu: ArrayLike,
     E_gamma: ArrayLike,
     flavour: int = 0,
-    antineutrino: bool = False,
     *,
+    antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
@@ -392,7 +394,8 @@ def radiative_dsigma_dEgamma(
     Exact photon-energy density (linear ramp per N energy) integrated over E_R between
     max(E_R_min, threshold) and the largest recoil whose N can emit E_γ (a bound, so the
     integrand is smooth); ``n_recoil`` (static; formerly ``n_nodes``) Gauss–Legendre nodes in
-    ln E_R, clustered at the upper end.
+    ln E_R, clustered at the upper end. ``antineutrino`` (keyword-only; positionally
+    deprecated): ν and ν̄ beams give the same result.
     """
     del antineutrino
     E, Eg = jnp.asarray(E_nu), jnp.asarray(E_gamma)
@@ -425,6 +428,7 @@ N_SCAN, N_BISECT, N_PIECE = 32, 40, 16
 
 
 @renamed_arguments(flavour_in="flavour", n_nodes_piece="n_recoil")
+@former_positions(("model", "nuc", "E_nu", "E_gamma", "cos_gamma", "flavour", "antineutrino"))
 @compiled(check=_check, elementwise=("E_nu", "E_gamma", "cos_gamma"))
 def radiative_dsigma(
     model: DipoleModel,
@@ -433,8 +437,8 @@ def radiative_dsigma(
     E_gamma: ArrayLike,
     cos_gamma: ArrayLike,
     flavour: int = 0,
-    antineutrino: bool = False,
     *,
+    antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
@@ -446,7 +450,8 @@ def radiative_dsigma(
     and photon–beam angle cos_gamma, N decaying inside ``decay_length`` (None: always).
 
     Full spin correlation (longitudinal and transverse N polarisation), Dirac or Majorana,
-    all photon channels (or the ``channels`` selection). ν and ν̄ beams give the same result.
+    all photon channels (or the ``channels`` selection). ν and ν̄ beams give the same result
+    (``antineutrino``: keyword-only; positionally deprecated).
 
     For fixed (E_γ, cos θ_γ) the remaining 1-D integral over E_R (in a log variable clustered at
     the upper end) has inverse-square-root end points where the photon cone around the N
@@ -528,6 +533,7 @@ def radiative_dsigma(
 
 
 @renamed_arguments(flavour_in="flavour", n_nodes_er="n_recoil", n_nodes_cos="n_cos")
+@former_positions(("model", "nuc", "E_nu", "cos_gamma", "flavour", "antineutrino"))
 @compiled(check=_check, elementwise=("E_nu", "cos_gamma"))
 def radiative_dsigma_dcos(
     model: DipoleModel,
@@ -535,8 +541,8 @@ def radiative_dsigma_dcos(
     E_nu: ArrayLike,
     cos_gamma: ArrayLike,
     flavour: int = 0,
-    antineutrino: bool = False,
     *,
+    antineutrino: bool = False,
     form_factor: bool | str = True,
     decay_length: ArrayLike | None = None,
     recoil_threshold: ArrayLike = 0.0,
@@ -551,6 +557,8 @@ def radiative_dsigma_dcos(
     |θ_γ − θ_N| <= α <= θ_γ + θ_N (α: lab photon–N angle, decreasing in cos θ*); the integrand
     has 1/sqrt end points there, removed by a smoothstep change of variable before
     Gauss–Legendre with ``n_cos`` nodes in cos θ* (static; formerly ``n_nodes_cos``).
+    ``antineutrino`` (keyword-only; positionally deprecated): ν and ν̄ beams give the same
+    result.
     """
     del antineutrino
     E, c = jnp.asarray(E_nu), jnp.asarray(cos_gamma)
