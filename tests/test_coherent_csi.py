@@ -151,6 +151,28 @@ def test_data_set_reuses_the_response_tables(release, data_set):
     np.testing.assert_allclose(data_set.sm[0], cc.csi2021_cevns(release), rtol=1e-12)
 
 
+def test_data_sets_of_one_release_share_their_tables(release, data_set, monkeypatch):
+    # another data set of the same release (e.g. with a new SM prediction, as in a fit of the
+    # response) neither tabulates the response again nor recompiles its signal; a release
+    # loaded again is a new release: tabulated anew, with the same values
+    calls = []
+    table = cc._response_table
+    monkeypatch.setattr(cc, "_response_table", lambda *a: calls.append(1) or table(*a))
+    model = jd.DipoleModel(5 * u.MeV, (0.0, coherent.MU_REF, 0.0))
+    want = np.asarray(data_set.signal(model.m_N, np.asarray(model.mu)))
+    again = cc.csi2021_data_set(release, sm=2.0 * data_set.sm)
+    np.testing.assert_array_equal(np.asarray(again.sm), 2.0 * np.asarray(data_set.sm))
+    got = np.asarray(again.signal(model.m_N, np.asarray(model.mu)))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.asarray(cc.csi2021_data_set(release).sm), data_set.sm)
+    assert calls == []
+    fresh = cc.csi2021_data_set(cc.load_csi2021(RELEASE))
+    assert len(calls) > 0
+    np.testing.assert_allclose(np.asarray(fresh.sm), np.asarray(data_set.sm), rtol=1e-12)
+    got = np.asarray(fresh.signal(model.m_N, np.asarray(model.mu)))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * want.max())
+
+
 def _numpy_profile(release, sm, sig):
     """The CsI likelihood written again in NumPy (``sm``, ``sig``: nominal and ±1σ response
     variations), profiled with scipy L-BFGS-B."""

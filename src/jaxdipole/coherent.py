@@ -792,10 +792,20 @@ def make_data_set(
     import jax
 
     nll, fit, best, expected, nll_data, observed, constraints = likelihood
+    # compiled once per ``primakoff`` function: data sets built on the same one (e.g. the same
+    # release with another SM prediction) share it (kept on the function: freed with it)
+    signal: Callable[[Array, Array], Array] | None = getattr(primakoff, "_compiled_signal", None)
+    if signal is None:
 
-    @jax.jit
-    def signal(m_N, mu):
-        return primakoff(DipoleModel(m_N, mu))
+        @jax.jit
+        def compiled_signal(m_N, mu):
+            return primakoff(DipoleModel(m_N, mu))
+
+        signal = compiled_signal
+        try:
+            primakoff._compiled_signal = signal  # type: ignore[attr-defined]
+        except AttributeError:  # a callable without attributes: compiled per data set
+            pass
 
     return DataSet(
         name=name,

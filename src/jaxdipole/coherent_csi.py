@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -657,17 +658,20 @@ def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict
     }
 
 
-def csi2021_data_set(
-    release: CsI2021Release, *, sm: ArrayLike | None = None, systematics: bool = True
-):
-    """The CsI 2021 release as a :class:`~jaxdipole.coherent.DataSet`: with ``systematics``
-    its SM prediction and signals carry the response variations (:data:`VARIATIONS`, profiled
-    as unit-Gaussian pulls), otherwise the nominal response alone. ``sm`` replaces the SM
-    prediction (shape (n_pe, n_t), or (7, n_pe, n_t) with the variations)."""
-    import jax
+#: The response tables, the fold on them and the SM prediction of a release, per
+#: ``systematics``, kept for the last release given to :func:`csi2021_data_set`: another data
+#: set of that release (e.g. with a new ``sm``) reuses them instead of tracing and computing
+#: them again.
+_DATA_SET_PIECES: dict[tuple[int, bool], dict[str, Any]] = {}
 
-    from .coherent import make_data_set
 
+def _data_set_pieces(release: CsI2021Release, systematics: bool) -> dict[str, Any]:
+    key = (id(release), bool(systematics))
+    pieces = _DATA_SET_PIECES.get(key)
+    if pieces is not None and pieces["release"] is release:
+        return pieces
+    for k in [k for k, v in _DATA_SET_PIECES.items() if v["release"] is not release]:
+        del _DATA_SET_PIECES[k]  # one release at a time
     # the response tables (nominal, or nominal and the ±1σ variations) once for all signals
     effs, qfs = _variation_coefficients(release)
     if not systematics:
@@ -682,18 +686,36 @@ def csi2021_data_set(
         out = jax.vmap(one)(effs, qfs, *tables)
         return out if systematics else out[0]
 
-    if sm is None:
-        sm = jax.jit(lambda: folded(_cevns_spectrum(True), 0.0))()
-
     def primakoff(model):
         return folded(_primakoff_spectrum(model), model.m_N)
+
+    pieces = {"release": release, "folded": folded, "primakoff": primakoff}
+    _DATA_SET_PIECES[key] = pieces
+    return pieces
+
+
+def csi2021_data_set(
+    release: CsI2021Release, *, sm: ArrayLike | None = None, systematics: bool = True
+):
+    """The CsI 2021 release as a :class:`~jaxdipole.coherent.DataSet`: with ``systematics``
+    its SM prediction and signals carry the response variations (:data:`VARIATIONS`, profiled
+    as unit-Gaussian pulls), otherwise the nominal response alone. ``sm`` replaces the SM
+    prediction (shape (n_pe, n_t), or (7, n_pe, n_t) with the variations)."""
+    from .coherent import make_data_set
+
+    pieces = _data_set_pieces(release, systematics)
+    folded = pieces["folded"]
+    if sm is None:
+        if "sm" not in pieces:
+            pieces["sm"] = jax.jit(lambda: folded(_cevns_spectrum(True), 0.0))()
+        sm = pieces["sm"]
 
     return make_data_set(
         "coherent-csi",
         "CsI[Na] 2021",
         release,
         jnp.asarray(sm),
-        primakoff,
+        pieces["primakoff"],
         profile_functions(release),
         test_statistic=TEST_STATISTIC,
     )
