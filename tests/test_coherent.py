@@ -243,6 +243,27 @@ def test_mu_limit_does_not_depend_on_the_reference_coupling(release):
         cenns10_mu_limit(jd.DipoleModel(10 * u.MeV, mu=(1e-9, 0, 0)), release)
 
 
+def test_data_sets_of_one_release_share_the_compiled_signal(release, monkeypatch):
+    # a data set with another SM prediction (e.g. in a fit of the quenching) reuses the
+    # signal compiled for the first one: the Primakoff fold is not traced again
+    import jaxdipole as jd
+    from jaxdipole import coherent
+
+    first = coherent.cenns10_data_set(release)
+    traces = []
+    fold = coherent.cenns10_primakoff
+    monkeypatch.setattr(coherent, "cenns10_primakoff", lambda *a: traces.append(1) or fold(*a))
+    mu = np.array([0.0, coherent.MU_REF, 0.0])
+    want = np.asarray(first.signal(7 * jd.units.MeV, mu))
+    n_first = len(traces)
+    second = coherent.cenns10_data_set(release, sm=0.5 * first.sm)
+    np.testing.assert_array_equal(np.asarray(second.signal(7 * jd.units.MeV, mu)), want)
+    np.testing.assert_array_equal(np.asarray(second.sm), 0.5 * np.asarray(first.sm))
+    assert len(traces) == n_first
+    model = jd.DipoleModel(7 * jd.units.MeV, tuple(mu))
+    np.testing.assert_allclose(want, np.asarray(fold(model, release)), rtol=1e-12)
+
+
 def test_primakoff_counts_gradient_in_log_mass(release):
     # d N / d ln m_N: finite, equal to a central difference in ln m_N inside the reach, and
     # exactly 0 (finite) beyond the flux end point, where no N can be produced

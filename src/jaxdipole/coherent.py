@@ -739,6 +739,24 @@ def mu_limits(
     return out
 
 
+_SIGNAL_FUNCTIONS: dict[int, tuple[CENNS10Release, Callable[[DipoleModel], Array]]] = {}
+
+
+def _cenns10_signal_function(release: CENNS10Release) -> Callable[[DipoleModel], Array]:
+    """model -> :func:`cenns10_primakoff` of ``release``, one function per release (the last
+    one), so that its data sets share the compiled signal (:func:`make_data_set`)."""
+    hit = _SIGNAL_FUNCTIONS.get(id(release))
+    if hit is not None and hit[0] is release:
+        return hit[1]
+
+    def primakoff(model):
+        return cenns10_primakoff(model, release)
+
+    _SIGNAL_FUNCTIONS.clear()  # one release at a time
+    _SIGNAL_FUNCTIONS[id(release)] = (release, primakoff)
+    return primakoff
+
+
 def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) -> DataSet:
     """The CENNS-10 release as a :class:`DataSet` (SM prediction :func:`cenns10_cevns` unless
     ``sm`` is given)."""
@@ -747,7 +765,7 @@ def cenns10_data_set(release: CENNS10Release, *, sm: ArrayLike | None = None) ->
         "CENNS-10 (LAr)",
         release,
         jnp.asarray(cenns10_cevns(release) if sm is None else sm),
-        lambda model: cenns10_primakoff(model, release),
+        _cenns10_signal_function(release),
         _profile_functions(release),
         test_statistic=TEST_STATISTIC,
     )
