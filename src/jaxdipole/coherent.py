@@ -30,6 +30,7 @@ from jax.typing import ArrayLike
 from . import units as u
 from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
+from ._release_cache import for_last_release
 from .experiment import Experiment
 from .kinematics import recoil_range
 from .model import DipoleModel
@@ -739,21 +740,14 @@ def mu_limits(
     return out
 
 
-_SIGNAL_FUNCTIONS: dict[int, tuple[CENNS10Release, Callable[[DipoleModel], Array]]] = {}
-
-
+@for_last_release()
 def _cenns10_signal_function(release: CENNS10Release) -> Callable[[DipoleModel], Array]:
     """model -> :func:`cenns10_primakoff` of ``release``, one function per release (the last
     one), so that its data sets share the compiled signal (:func:`make_data_set`)."""
-    hit = _SIGNAL_FUNCTIONS.get(id(release))
-    if hit is not None and hit[0] is release:
-        return hit[1]
 
     def primakoff(model):
         return cenns10_primakoff(model, release)
 
-    _SIGNAL_FUNCTIONS.clear()  # one release at a time
-    _SIGNAL_FUNCTIONS[id(release)] = (release, primakoff)
     return primakoff
 
 
@@ -843,17 +837,11 @@ def make_data_set(
     )
 
 
-_PROFILES: dict[int, tuple] = {}
-
-
+@for_last_release()
 def _profile_functions(release: CENNS10Release):
     """The likelihood nll(sm, signal, s, θ), the compiled profile fit (sm, signal, s) ->
     (min_θ nll, θ̂) and global fit (sm, signal) -> (nll, ŝ, θ̂) of one release, compiled once
     per release object (reused over masses)."""
-    key = id(release)
-    if key in _PROFILES and _PROFILES[key][0] is release:
-        return _PROFILES[key][1:]
-
     names = sorted(release.shape_systematics)
     theta0 = jnp.concatenate([jnp.ones(4), jnp.zeros(len(names))])
 
@@ -880,9 +868,7 @@ def _profile_functions(release: CENNS10Release):
         return nll_data(observed, sm, signal, s, theta)
 
     fit, best = profile_fits(nll, theta0)
-    _PROFILES.clear()  # one release at a time
     constraints = (np.arange(len(theta0)), np.asarray(sigma))
-    _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)
     return nll, fit, best, expected, nll_data, observed, constraints
 
 

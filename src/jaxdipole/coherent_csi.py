@@ -39,6 +39,7 @@ from jax.typing import ArrayLike
 from . import units as u
 from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
+from ._release_cache import for_last_release
 from .experiment import Experiment
 from .model import DipoleModel
 from .nuclei import material
@@ -592,17 +593,12 @@ def _theta0(release):
     return jnp.concatenate([jnp.ones(3), jnp.zeros(_N_PULLS + len(release.pe_edges) - 1)])
 
 
-_PROFILES: dict[int, tuple] = {}
-
-
+@for_last_release()
 def profile_functions(release: CsI2021Release):
     """The likelihood nll(sm, signal, s, θ) (CEvNS scale under its prior), the compiled profile
     fit (sm, signal, s) -> (min_θ nll, θ̂), global fit (sm, signal) -> (nll, ŝ, θ̂), the
     expectation (sm, signal, s, θ) -> (C, AC) and nll_data(data, sm, signal, s, θ) of one
     release, compiled once per release."""
-    key = id(release)
-    if key in _PROFILES and _PROFILES[key][0] is release:
-        return _PROFILES[key][1:]
     from .coherent import profile_fits
 
     n_c = 3 + _N_PULLS  # constrained: CEvNS, BRN, NIN scales and the response pulls
@@ -626,9 +622,7 @@ def profile_functions(release: CsI2021Release):
         return nll_data(observed, sm, signal, s, theta)
 
     fit, best = profile_fits(nll, _theta0(release))
-    _PROFILES.clear()
     constraints = (np.arange(n_c), np.asarray(sigma))
-    _PROFILES[key] = (release, nll, fit, best, expected, nll_data, observed, constraints)
     return nll, fit, best, expected, nll_data, observed, constraints
 
 
@@ -658,20 +652,12 @@ def csi2021_sm_fit(release: CsI2021Release, sm: ArrayLike | None = None) -> dict
     }
 
 
-#: The response tables, the fold on them and the SM prediction of a release, per
-#: ``systematics``, kept for the last release given to :func:`csi2021_data_set`: another data
-#: set of that release (e.g. with a new ``sm``) reuses them instead of tracing and computing
-#: them again.
-_DATA_SET_PIECES: dict[tuple[int, bool], dict[str, Any]] = {}
-
-
+@for_last_release(key=bool)
 def _data_set_pieces(release: CsI2021Release, systematics: bool) -> dict[str, Any]:
-    key = (id(release), bool(systematics))
-    pieces = _DATA_SET_PIECES.get(key)
-    if pieces is not None and pieces["release"] is release:
-        return pieces
-    for k in [k for k, v in _DATA_SET_PIECES.items() if v["release"] is not release]:
-        del _DATA_SET_PIECES[k]  # one release at a time
+    """The response tables, the fold on them and the signal function of a release (and, once
+    computed, its SM prediction, under "sm"), kept for the last release given to
+    :func:`csi2021_data_set`: another data set of that release (e.g. with a new ``sm``) reuses
+    them instead of tracing and computing them again."""
     # the response tables (nominal, or nominal and the ±1σ variations) once for all signals
     effs, qfs = _variation_coefficients(release)
     if not systematics:
@@ -689,9 +675,7 @@ def _data_set_pieces(release: CsI2021Release, systematics: bool) -> dict[str, An
     def primakoff(model):
         return folded(_primakoff_spectrum(model), model.m_N)
 
-    pieces = {"release": release, "folded": folded, "primakoff": primakoff}
-    _DATA_SET_PIECES[key] = pieces
-    return pieces
+    return {"folded": folded, "primakoff": primakoff}
 
 
 def csi2021_data_set(

@@ -42,6 +42,7 @@ from jax.typing import ArrayLike
 from . import units as u
 from ._deprecate import renamed_arguments
 from ._quadrature import gauss_legendre_unit
+from ._release_cache import for_last_release
 from .experiment import Experiment
 from .model import DipoleModel
 from .nuclei import material
@@ -555,16 +556,11 @@ def xenonnt_sm_fit(
     }
 
 
-_PROFILES: dict[tuple, tuple] = {}
-
-
+@for_last_release(key=float)
 def profile_functions(release: XenonntRelease, b8_prior: float):
     """(nll, fit, best, expected, nll_data, observed, constraints) of the release with the ⁸B
     flux scale under ``b8_prior`` (see :class:`~jaxdipole.coherent.DataSet`), compiled once per
     release and prior."""
-    key = (id(release), float(b8_prior))
-    if key in _PROFILES and _PROFILES[key][0] is release:
-        return _PROFILES[key][1:]
     from .coherent import profile_fits
 
     theta0 = _theta0(release)
@@ -584,10 +580,7 @@ def profile_functions(release: XenonntRelease, b8_prior: float):
         return nll_data(observed, sm, signal, s, theta)
 
     fit, best = profile_fits(nll, theta0)
-    out = (nll, fit, best, expected, nll_data, observed, (idx, width))
-    _PROFILES.clear()
-    _PROFILES[key] = (release, *out)
-    return out
+    return nll, fit, best, expected, nll_data, observed, (idx, width)
 
 
 def xenonnt_data_set(release: XenonntRelease, *, flux=None, b8: str = "sno", sm=None):
