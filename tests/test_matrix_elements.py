@@ -5,6 +5,8 @@ invariance), the narrow-width limit against the on-shell chain (primakoff_sigma 
 radiative_sigma_binned), and finite differences for the gradients.
 """
 
+from fractions import Fraction
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,6 +43,24 @@ def test_halton_radical_inverse():
     np.testing.assert_allclose(h[:, 1], [1 / 3, 2 / 3, 1 / 9, 4 / 9], rtol=0, atol=1e-15)
     h2 = np.asarray(phase_space.halton(2, 2, offset=2))
     np.testing.assert_array_equal(h2, h[2:])
+
+
+def _radical_inverse(i, b):
+    """Van der Corput radical inverse of i in base b, in exact rational arithmetic."""
+    r, f = Fraction(0), Fraction(1, b)
+    while i:
+        i, d = divmod(i, b)
+        r, f = r + d * f, f / b
+    return float(r)
+
+
+@pytest.mark.parametrize("offset", [0, 977, 2**40 + 12345, 2**62])
+def test_halton_against_exact_radical_inverses(offset):
+    # all eight bases, indices up to 2^62 (every digit of a 63-bit index)
+    h = np.asarray(phase_space.halton(37, 8, offset=offset))
+    primes = (2, 3, 5, 7, 11, 13, 17, 19)
+    ref = [[_radical_inverse(offset + k, b) for b in primes] for k in range(1, 38)]
+    np.testing.assert_allclose(h, ref, rtol=0, atol=4e-16)
 
 
 def test_phase_space_momentum_conservation_and_masses():

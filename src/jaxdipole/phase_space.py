@@ -29,7 +29,7 @@ import jax
 import jax.core
 import jax.numpy as jnp
 import numpy as np
-from jax import Array
+from jax import Array, lax
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_positive, require_float64
@@ -92,18 +92,24 @@ def halton(n: int, dim: int = DIM, offset: ArrayLike = 0) -> Array:
     """
     if not 1 <= dim <= len(_PRIMES):
         raise ValueError(f"halton: dim must be in 1..{len(_PRIMES)}, got {dim}")
+    bases = jnp.broadcast_to(jnp.asarray(_PRIMES[:dim], dtype=jnp.int64), (n, dim))
     i0 = jnp.asarray(offset, dtype=jnp.int64) + jnp.arange(1, n + 1, dtype=jnp.int64)
-    cols = []
-    for b in _PRIMES[:dim]:
-        i = i0
-        r = jnp.zeros(n, dtype=jnp.float64)
-        f = 1.0 / b
-        for _ in range(int(math.ceil(63 * math.log(2) / math.log(b)))):
-            r = r + f * (i % b).astype(jnp.float64)
-            i = i // b
-            f = f / b
-        cols.append(r)
-    return jnp.stack(cols, axis=-1)
+    # all columns at once, one rolled loop over the digits (the most, 63 bits in base 2, bound
+    # every column: a finished column adds exact zeros); indices are non-negative, so the
+    # truncating lax.div / lax.rem are the digits (jnp's // and % add sign fix-ups)
+    n_digits = int(math.ceil(63 * math.log(2) / math.log(_PRIMES[0])))
+
+    def digit(_, carry):
+        i, r, f = carry
+        r = r + f * lax.rem(i, bases).astype(jnp.float64)
+        return lax.div(i, bases), r, f / bases.astype(jnp.float64)
+
+    start = (
+        jnp.broadcast_to(i0[:, None], (n, dim)),
+        jnp.zeros((n, dim), dtype=jnp.float64),
+        1.0 / bases.astype(jnp.float64),
+    )
+    return lax.fori_loop(0, n_digits, digit, start)[1]
 
 
 def _is_key(x) -> bool:
