@@ -151,3 +151,22 @@ def test_flux_fold_called_eagerly_is_compiled_once_per_function():
     assert eager == pytest.approx(float(jnp.sum(W * jd.primakoff_sigma(MODEL, ge, E))), rel=1e-13)
     total = jd.FluxSum((flux, flux))
     assert float(total.fold(sigma, lo)) == pytest.approx(2 * eager, rel=1e-13)
+
+
+def test_programs_of_the_main_entry_points_have_no_host_callbacks():
+    """A program with a host callback (e.g. a run-time ``eqx.error_if``) is never written to
+    JAX's persistent compilation cache; the rates, spectra and reaches of an experiment (taken
+    as a traced argument, as in a fit or a scan) must be storable."""
+    exp = jd.experiments.nucleus_phase1()
+    edges = jnp.linspace(0.1 * MeV, 10 * MeV, 5)
+
+    def callbacks(fn):
+        text = jax.jit(fn).lower(MODEL, exp).as_text()
+        return text.count("callback")
+
+    assert callbacks(lambda m, e: jd.primakoff_events(m, e)) == 0
+    assert callbacks(lambda m, e: jd.cevns_events(e) + jd.radiative_events(m, e)) == 0
+    assert callbacks(lambda m, e: jd.photon_energy_spectrum(m, e, edges)) == 0
+    assert callbacks(lambda m, e: jd.primakoff_reach(m, e, edges=4)) == 0
+    # the check sees a run-time error check when there is one
+    assert callbacks(lambda m, e: eqx.error_if(m.m_N, e.exposure < 0, "negative")) > 0

@@ -24,7 +24,7 @@ eV, keV, MeV = 1e-9, 1e-6, 1e-3
 CAWO4_PER_G = 2.0916e21
 AL2O3_PER_G = 5.9064e21
 FLOAT_FIELDS = (
-    "target_mass", "exposure", "recoil_threshold", "decay_length", "recoil_max", "resolution",
+    "target_mass", "exposure", "recoil_threshold", "recoil_max",
     "efficiency", "photon_energy_min", "photon_energy_max", "photon_efficiency",
     "photon_cos_min", "photon_cos_max", "background",
 )  # fmt: skip
@@ -51,11 +51,13 @@ def by_z(mat: Material, values, Z: int) -> float:
 def test_defaults_and_storage():
     exp = basic()
     assert isinstance(exp.target, Material) and exp.target.name == "CaWO4"
-    assert exp.prompt and math.isinf(float(exp.decay_length))
+    assert exp.prompt and exp.decay_length is None and exp.decay_region() is None
+    # built without a resolution: stored as None, σ = 0 where a value is needed
+    assert not exp.smeared and exp.resolution is None and float(exp.resolution_sigma()) == 0.0
     for f in FLOAT_FIELDS:
         a = getattr(exp, f)
         assert a.shape == () and a.dtype == jnp.float64 and not a.weak_type, f
-    assert float(exp.recoil_max) == math.inf and float(exp.resolution) == 0.0
+    assert float(exp.recoil_max) == math.inf
     assert float(exp.efficiency) == 1.0 and float(exp.photon_efficiency) == 1.0
     assert float(exp.photon_energy_min) == pytest.approx(100 * keV, rel=1e-15)
     assert float(exp.photon_energy_max) == math.inf
@@ -64,6 +66,14 @@ def test_defaults_and_storage():
     finite = basic(decay_length=10 * u.cm)
     assert not finite.prompt
     assert float(finite.decay_length) / u.cm == pytest.approx(10.0, rel=1e-14)
+    smeared = basic(resolution=3 * eV)
+    for a in (finite.decay_length, smeared.resolution):
+        assert a.shape == () and a.dtype == jnp.float64 and not a.weak_type
+    assert smeared.smeared and float(smeared.resolution_sigma()) == pytest.approx(3 * eV)
+    # a traced resolution (even 0) keeps the turn-on quadrature
+    flags = []
+    jax.vmap(lambda r: flags.append(basic(resolution=r).smeared) or r)(jnp.zeros(2))
+    assert flags == [True]
 
 
 def test_target_conversions():
@@ -264,19 +274,29 @@ def test_presets_give_finite_positive_rates_and_mixture_is_additive():
 
 
 def test_static_flags_cannot_disagree_with_their_fields():
-    # a finite decay length smuggled into a prompt experiment with tree_at raises at run time
-    # (eagerly and under jit) instead of being ignored; with_ switches the flag with the field
+    # prompt and smeared are read off the fields (None without them): a decay length or a
+    # resolution put in with tree_at switches the path with it, so the result is the one of the
+    # experiment built with it -- not a prompt or unsmeared result that ignores the value
     model = jd.DipoleModel(5 * u.MeV, (1e-9, 0.0, 0.0))
     exp = jd.experiments.ge_reactor()
     edges = jnp.linspace(0.5 * u.MeV, 5 * u.MeV, 5)
     assert exp.prompt and exp.decay_region() is None
-    bad = eqx.tree_at(lambda e: e.decay_length, exp, 1 * u.m)
-    with pytest.raises(Exception, match=r"with_\(decay_length"):
-        jd.photon_energy_spectrum(model, bad, edges)
-    with pytest.raises(Exception, match=r"with_\(decay_length"):
-        jax.jit(lambda e: jd.photon_map(model, e, edges, jnp.array([-1.0, 0.0, 1.0])))(bad)
+    none = {"is_leaf": lambda x: x is None}  # tree_at replaces a None field only with this
+    smuggled = eqx.tree_at(lambda e: e.decay_length, exp, jnp.asarray(1 * u.m), **none)
     good = exp.with_(decay_length=1 * u.m)
-    assert not good.prompt and float(good.decay_region()) == pytest.approx(1 * u.m)
+    assert not smuggled.prompt and not good.prompt
+    assert float(good.decay_region()) == pytest.approx(1 * u.m)
+    spec = jax.jit(lambda e: jd.photon_energy_spectrum(model, e, edges))
+    np.testing.assert_array_equal(np.asarray(spec(smuggled)), np.asarray(spec(good)))
+    # back to prompt by tree_at (None): the prompt result
+    back = eqx.tree_at(lambda e: e.decay_length, good, None, **none)
+    assert back.prompt
+    np.testing.assert_array_equal(np.asarray(spec(back)), np.asarray(spec(exp)))
+    sm = eqx.tree_at(lambda e: e.resolution, exp, jnp.asarray(30 * u.eV), **none)
+    assert sm.smeared and not exp.smeared
+    np.testing.assert_array_equal(
+        np.asarray(spec(sm)), np.asarray(spec(exp.with_(resolution=30 * u.eV)))
+    )
     # part of the N decay beyond 1 m at 5 MeV and 1e-9 GeV^-1: fewer photons than prompt
     n_good = float(jnp.sum(jd.photon_energy_spectrum(model, good, edges)))
     n_prompt = float(jnp.sum(jd.photon_energy_spectrum(model, exp, edges)))

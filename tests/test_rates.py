@@ -557,10 +557,14 @@ def test_unsmeared_fast_path_equals_full_turn_on_path():
         )
     )
     assert float(g(25 * u.eV, base)) == pytest.approx(float(g(25 * u.eV, full)), rel=1e-10)
-    # a resolution smuggled into an unsmeared experiment is an error, not silently ignored
-    bad = eqx.tree_at(lambda e: e.resolution, base, 3 * u.eV)
-    with pytest.raises(Exception, match="with_"):
-        f(bad)
+    # a resolution put into an unsmeared experiment with tree_at makes it smeared: the result
+    # is the one of the experiment built with it, not the unsmeared one
+    put = eqx.tree_at(
+        lambda e: e.resolution, base, jnp.asarray(3 * u.eV), is_leaf=lambda x: x is None
+    )
+    assert put.smeared
+    built = float(f(base.with_(resolution=3 * u.eV)))
+    assert float(f(put)) == built and abs(built / float(f(base)) - 1) > 1e-3
 
 
 def test_recoil_spectra_on_arrays_equal_pointwise_calls():

@@ -4,7 +4,9 @@ Contents
 --------
 * :class:`Experiment` -- an :class:`equinox.Module` parameter pytree describing one detector at
   one neutrino source. Every float field is a dynamic array (differentiable, vmappable, replaced
-  without recompiling); ``name`` and the ``prompt`` flag are static.
+  without recompiling); ``name`` is static. ``decay_length`` and ``resolution`` are None in
+  an experiment built without them (prompt decays, perfect resolution): the rates take their
+  cheaper path from the structure of the pytree, which a replaced value changes with it.
 * Presets (exposed by the package as ``jd.experiments``): :func:`nucleus_phase1`,
   :func:`nucleus_phase1_detectors`, :func:`nucleus_upgrade`, :func:`ge_reactor`, and the flux
   :func:`chooz_flux`; also collected in the namespace :data:`presets`.
@@ -31,14 +33,13 @@ import types
 from typing import Any
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
 from . import units as u
-from ._checks import concrete, require_float64
+from ._checks import concrete, is_traced, require_float64
 from ._deprecate import renamed_arguments
 from .flux import Flux, ReactorFlux
 from .nuclei import Material, Nucleus, as_material, material
@@ -117,8 +118,8 @@ class Experiment(eqx.Module):
     decay_length : float or None
         Size L [GeV^-1] of the instrumented region in which N must decay for the photon to be
         seen (radiative mode), e.g. ``10 * u.cm``; > 0. ``None`` (default): every N decays
-        inside the detector (prompt limit); stored as ``decay_length = inf`` with the static
-        flag ``prompt = True``. The recoil-only (Primakoff) rates do not use it.
+        inside the detector (prompt limit); stored as None (``prompt`` is True). The
+        recoil-only (Primakoff) rates do not use it.
     recoil_max : float, keyword-only
         Upper edge of the analysed recoil window [GeV], > recoil_threshold; default ``inf``
         (up to the kinematic limit). A hard cut in true recoil energy.
@@ -126,7 +127,8 @@ class Experiment(eqx.Module):
         Gaussian recoil-energy resolution σ [GeV], >= 0; default 0 (perfect). With σ > 0 the
         threshold acts as the efficiency ε(E_R) = ½ erfc((E_thr − E_R)/(√2 σ)), the probability
         that a recoil of true energy E_R is reconstructed above E_thr (the spectrum itself is
-        not smeared).
+        not smeared). A concrete 0 (or None) is stored as None (``smeared`` is False): the rates
+        then skip the threshold turn-on quadrature.
     efficiency : float, keyword-only
         Flat signal efficiency in [0, 1] for recoil events; default 1.
     photon_energy_min, photon_energy_max : float, keyword-only
@@ -148,16 +150,17 @@ class Experiment(eqx.Module):
 
     Notes
     -----
-    All float fields are 0-d dynamic arrays: ``jax.grad`` w.r.t. an Experiment returns an
-    Experiment of gradients, and ``eqx.tree_at(lambda e: e.recoil_threshold, exp, value)`` or
-    :meth:`with_` replace a value (``with_`` re-runs the validation; ``tree_at`` does not and
-    keeps the static ``prompt`` flag). Concrete values are validated (``ValueError`` naming the
-    argument and the accepted range); traced values are not. The static ``smeared`` flag
-    records whether the experiment was built with a resolution (or a traced one): without it
-    the rates skip the threshold turn-on quadrature. Switch a resolution on with
-    ``with_(resolution=...)``; a resolution put into a ``smeared=False`` experiment with
-    ``tree_at`` raises at run time instead of being ignored. Experiments need float64 (the
-    default of ``import jaxdipole``): with JAX in float32 the constructor raises ValueError.
+    All float fields are 0-d dynamic arrays (``decay_length`` and ``resolution`` may be None,
+    above): ``jax.grad`` w.r.t. an Experiment returns an Experiment of gradients, and
+    ``eqx.tree_at(lambda e: e.recoil_threshold, exp, value)`` or :meth:`with_` replace a value
+    (``with_`` re-runs the validation; ``tree_at`` does not). ``prompt`` (``decay_length`` is
+    None) and ``smeared`` (``resolution`` is not None) are read off the fields, so they cannot
+    disagree with them: a resolution or decay length put in with ``tree_at`` (which replaces a
+    None field given ``is_leaf=lambda x: x is None``) switches the rates to the smeared or
+    finite-decay-region path. Concrete values are validated
+    (``ValueError`` naming the argument and the accepted range); traced values are not.
+    Experiments need float64 (the default of ``import jaxdipole``): with JAX in float32 the
+    constructor raises ValueError.
     """
 
     target: Material
@@ -165,9 +168,9 @@ class Experiment(eqx.Module):
     exposure: Array
     flux: Flux
     recoil_threshold: Array
-    decay_length: Array
+    decay_length: Array | None
     recoil_max: Array
-    resolution: Array
+    resolution: Array | None
     efficiency: Array
     photon_energy_min: Array
     photon_energy_max: Array
@@ -175,8 +178,6 @@ class Experiment(eqx.Module):
     photon_cos_min: Array
     photon_cos_max: Array
     background: Array
-    prompt: bool = eqx.field(static=True)
-    smeared: bool = eqx.field(static=True)
     name: str = eqx.field(static=True)
 
     def __init__(
@@ -189,7 +190,7 @@ class Experiment(eqx.Module):
         decay_length: ArrayLike | None = None,
         *,
         recoil_max: ArrayLike = math.inf,
-        resolution: ArrayLike = 0.0,
+        resolution: ArrayLike | None = 0.0,
         efficiency: ArrayLike = 1.0,
         photon_energy_min: ArrayLike = PHOTON_ENERGY_MIN,
         photon_energy_max: ArrayLike = math.inf,
@@ -214,13 +215,11 @@ class Experiment(eqx.Module):
         self.target_mass = _as_float(target_mass)
         self.exposure = _as_float(exposure)
         self.recoil_threshold = _as_float(recoil_threshold)
-        self.prompt = decay_length is None
-        self.decay_length = _as_float(math.inf if decay_length is None else decay_length)
+        self.decay_length = None if decay_length is None else _as_float(decay_length)
         self.recoil_max = _as_float(recoil_max)
-        self.resolution = _as_float(resolution)
-        # Static: a threshold without resolution needs no turn-on quadrature (cheaper rates).
-        res = concrete(self.resolution)
-        self.smeared = res is None or bool(np.any(res != 0))
+        # None without a resolution (a concrete 0): no turn-on quadrature (cheaper rates)
+        res = None if resolution is None else _as_float(resolution)
+        self.resolution = res if res is None or is_traced(res) or np.any(res != 0) else None
         self.efficiency = _as_float(efficiency)
         self.photon_energy_min = _as_float(photon_energy_min)
         self.photon_energy_max = _as_float(photon_energy_max)
@@ -233,12 +232,15 @@ class Experiment(eqx.Module):
     def __check_init__(self):
         fields = ("target_mass", "exposure", "recoil_threshold", "decay_length")
         for f in fields + tuple(_FLOAT_DEFAULTS):
-            if jnp.ndim(getattr(self, f)) != 0:
+            if getattr(self, f) is not None and jnp.ndim(getattr(self, f)) != 0:
                 raise ValueError(
                     f"Experiment.{f} must be a scalar, got shape {jnp.shape(getattr(self, f))} "
                     "(use jax.vmap over Experiment.with_ for grids)"
                 )
-        v = {f: concrete(getattr(self, f)) for f in fields + tuple(_FLOAT_DEFAULTS)}
+        v = {
+            f: None if getattr(self, f) is None else concrete(getattr(self, f))
+            for f in fields + tuple(_FLOAT_DEFAULTS)
+        }
 
         def need(name: str, ok, rng: str) -> None:
             x = v[name]
@@ -249,8 +251,7 @@ class Experiment(eqx.Module):
         need("target_mass", lambda x: fin(x) and x > 0, "finite and > 0 [GeV] (e.g. 10 * u.g)")
         need("exposure", lambda x: fin(x) and x >= 0, "finite and >= 0 [GeV^-1] (e.g. u.year)")
         need("recoil_threshold", lambda x: fin(x) and x >= 0, "finite and >= 0 [GeV]")
-        if not self.prompt:
-            need("decay_length", lambda x: fin(x) and x > 0, "finite and > 0 [GeV^-1], or None")
+        need("decay_length", lambda x: fin(x) and x > 0, "finite and > 0 [GeV^-1], or None")
         need("recoil_max", lambda x: x > 0, "> 0 [GeV] (inf allowed)")
         need("resolution", lambda x: fin(x) and x >= 0, "finite and >= 0 [GeV]")
         need("efficiency", lambda x: 0 <= x <= 1, "in [0, 1]")
@@ -296,30 +297,24 @@ class Experiment(eqx.Module):
         """The elementary flux components (``flux.components()``)."""
         return self.flux.components()
 
+    @property
+    def prompt(self) -> bool:
+        """True if every N decays inside the detector (``decay_length`` is None)."""
+        return self.decay_length is None
+
+    @property
+    def smeared(self) -> bool:
+        """True if the experiment has a recoil-energy resolution (``resolution`` not None)."""
+        return self.resolution is not None
+
+    def resolution_sigma(self) -> Array:
+        """The resolution σ [GeV]: ``resolution``, or 0 without one."""
+        return jnp.zeros_like(self.recoil_threshold) if self.resolution is None else self.resolution
+
     def decay_region(self) -> Array | None:
         """The size of the decay region [GeV^-1] for the photon rates, or None for prompt
-        decays (the static ``prompt`` flag; see :meth:`check_flags`)."""
-        return None if self.prompt else self.decay_length
-
-    def check_flags(self, value: Any, *, decays: bool = True) -> Any:
-        """``value`` (a pytree of results), raising at run time where a field put in with
-        ``eqx.tree_at`` disagrees with a static flag: a resolution in an experiment built
-        without one (``smeared`` False) or, with ``decays`` (results that depend on where N
-        decays), a finite ``decay_length`` in one built for prompt decays (``prompt`` True).
-        :meth:`with_` sets both consistently."""
-        checks = []
-        if not self.smeared:
-            checks.append((self.resolution != 0, "resolution", "'smeared' flag is False"))
-        if decays and self.prompt:
-            finite = jnp.isfinite(self.decay_length)
-            checks.append((finite, "decay_length", "'prompt' flag is True"))
-        for bad, field, flag in checks:
-            msg = (
-                f"Experiment.{field} set in an experiment built without it (its static {flag}): "
-                f"set it with exp.with_({field}=...), not eqx.tree_at"
-            )
-            value = jax.tree.map(lambda v, bad=bad, msg=msg: eqx.error_if(v, bad, msg), value)
-        return value
+        decays (the same as ``decay_length``)."""
+        return self.decay_length
 
     def with_(self, **changes: Any) -> Experiment:
         """A copy with some constructor arguments replaced (validated again).

@@ -368,7 +368,7 @@ def _photon_map(
         return out[0]  # (n_c,)
 
     rows = chunked_map(row, (e_edges[:-1], e_edges[1:]), row_batch)
-    return exp.check_flags(exp.photon_efficiency * rows)
+    return exp.photon_efficiency * rows
 
 
 def _energy_node_values(
@@ -476,7 +476,7 @@ def _cos_bin_integrals(cos_edges, L):
 
 def _turn_on_top(exp: Experiment) -> Array:
     """E_thr + 6σ: the top of the resolution turn-on (E_thr without a resolution)."""
-    sig = exp.resolution
+    sig = exp.resolution_sigma()
     return exp.recoil_threshold + jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
 
 
@@ -900,4 +900,4 @@ def _photon_map_legendre(model, exp, e_edges, cos_edges, channels, L, form_facto
         )
     l = jnp.arange(L + 1, dtype=dt)
     out = (A * (l + 0.5)) @ _cos_bin_integrals(cos_edges, L)
-    return exp.check_flags(exp.photon_efficiency * out)
+    return exp.photon_efficiency * out

@@ -135,7 +135,7 @@ def _edges(edges: ArrayLike) -> Array:
 
 def _six_sigma(exp: Experiment) -> Array:
     """RESOLUTION_SIGMAS·σ, with zero derivative at σ = 0 (the σ → 0+ limit is O(σ²))."""
-    sig = exp.resolution
+    sig = exp.resolution_sigma()
     return jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
 
 
@@ -149,7 +149,7 @@ def recoil_efficiency(exp: Experiment, E_R: ArrayLike, *, window: bool = True) -
     whose bounds already implement the cuts. Elementwise in E_R; finite value and gradient.
     """
     E_R = jnp.asarray(E_R)
-    thr, sig = exp.recoil_threshold, exp.resolution
+    thr, sig = exp.recoil_threshold, exp.resolution_sigma()
     smeared = sig > 0
     sig_s = jnp.where(smeared, sig, 1.0)
     smooth = 0.5 * erfc((thr - E_R) / (math.sqrt(2.0) * sig_s))
@@ -250,7 +250,7 @@ def recoil_nodes(
     E = jnp.concatenate([p[0] for p in parts])
     W = jnp.concatenate([p[1] for p in parts])
     W = jnp.where(nonempty, W * recoil_efficiency(exp, E, window=window), 0.0)
-    return E, (W if exp.smeared else exp.check_flags(W, decays=False))
+    return E, W
 
 
 # ============================================================================ flux side
@@ -459,8 +459,7 @@ def fold_recoil_window(
     )  # fmt: skip
     part_a = jax.tree.map(lambda v: jnp.where(a_cut < b_cut, v, 0.0), part_a)
     if not exp.smeared:  # built without resolution: no turn-on to add
-        total = jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
-        return exp.check_flags(total, decays=False)
+        return jax.tree.map(lambda v: jnp.where(lower < b_cut, v, 0.0), part_a)
     # (b) the turn-on [E_thr − 6σ, E_thr + 6σ] ∩ window (zero width for σ = 0), erfc resolved by
     # the two turn-on panels of recoil_nodes (the third has zero width since t_hi <= thr + 6σ)
     t_hi = jnp.maximum(jnp.minimum(b_cut, thr + s6), lower)
