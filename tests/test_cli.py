@@ -199,3 +199,52 @@ def test_out_that_is_a_file_is_one_line_error(tmp_path, capsys, sub):
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "--out" in err and len(err.splitlines()) == 1
     assert afile.read_text() == "keep me"
+
+
+def test_compile_cache_folder(tmp_path, monkeypatch, capsys):
+    """Compiled programs go to --compile-cache (default $JAX_COMPILATION_CACHE_DIR, else
+    $XDG_CACHE_HOME/jaxdipole/xla); a second run loads them and writes the same results."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cli.default_compile_cache() == str(tmp_path / "xdg" / "jaxdipole" / "xla")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "env"))
+    assert cli.default_compile_cache() == str(tmp_path / "env")
+    # a folder that cannot be made: one line, status 2, nothing written
+    (tmp_path / "file").write_text("")
+    bad = str(tmp_path / "file" / "cache")
+    assert cli.main(["--compile-cache", bad, "xsec", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--compile-cache" in err[0]
+    assert not (tmp_path / "o").exists()
+    # the default folder unusable: a note, and the command runs without the cache
+    cli._use_compile_cache(bad, explicit=False)
+    assert "no compilation cache" in capsys.readouterr().err
+    # two runs in fresh processes: the first fills the cache, the second reads it (counted
+    # with JAX's monitoring events of the cache)
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    count = (
+        "import sys, collections, jax.monitoring as m; from jaxdipole import cli; "
+        "n = collections.Counter(); m.register_event_listener(lambda e, **k: n.update([e])); "
+        "rc = cli.main(sys.argv[1:]); "
+        "print(n['/jax/compilation_cache/cache_hits'], n['/jax/compilation_cache/cache_misses']); "
+        "sys.exit(rc)"
+    )
+    cache = tmp_path / "cache"
+    args = ["--masses", "5", "--targets", "W184", "--n-energies", "2", "--emin", "6"]
+    outs, counts = [], []
+    for k in range(2):
+        out = tmp_path / f"run{k}"
+        cmd = [sys.executable, "-c", count, "--compile-cache", str(cache), "xsec"]
+        run = subprocess.run([*cmd, "--out", str(out), *args], env=env, capture_output=True)
+        assert run.returncode == 0, run.stderr.decode()
+        outs.append((out / "xsec.csv").read_text())
+        counts.append(tuple(int(v) for v in run.stdout.decode().split()[-2:]))
+    (hits0, misses0), (hits1, misses1) = counts
+    assert hits0 == 0 and misses0 > 0 and any(cache.iterdir())
+    assert hits1 == misses0 and misses1 == 0  # every program loaded, none compiled
+    assert outs[0] == outs[1]

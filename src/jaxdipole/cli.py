@@ -25,6 +25,11 @@ data-limit
 
 Every option has a default; energies are in MeV, moments in Bohr magnetons. Bad options end with
 one line on stderr and exit status 2. Output files are written completely or not at all.
+
+Compiled programs are kept in JAX's persistent compilation cache, so that a second run with the
+same settings loads them instead of compiling again: ``--compile-cache DIR`` (default:
+``$JAX_COMPILATION_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/jaxdipole/xla``, i.e.
+``~/.cache/jaxdipole/xla``); ``--compile-cache ''`` switches it off.
 """
 
 from __future__ import annotations
@@ -38,6 +43,42 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_OUT = "jaxdipole-results"
+
+
+def default_compile_cache() -> str:
+    """The default folder of the compilation cache: ``$JAX_COMPILATION_CACHE_DIR`` if set, else
+    ``$XDG_CACHE_HOME/jaxdipole/xla`` (``~/.cache/jaxdipole/xla``)."""
+    import os
+
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.environ["JAX_COMPILATION_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "jaxdipole" / "xla")
+
+
+def _use_compile_cache(folder: str, explicit: bool) -> None:
+    """Keep compiled programs in ``folder`` (JAX's persistent compilation cache); '' for none.
+    A folder that cannot be made is an error if given with --compile-cache, else a one-line
+    note on stderr (the command runs without the cache)."""
+    import os
+
+    if not folder:
+        return
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"no permission to write in {folder!r}")
+    except OSError as err:
+        if explicit:
+            raise CLIError(f"--compile-cache: cannot use {folder!r}: {err}") from None
+        print(f"jaxdipole: note: no compilation cache ({err})", file=sys.stderr)
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(path))
+
+
 NUCLEUS_TARGETS = ("O16", "Al27", "Ca40", "W184")
 
 
@@ -789,6 +830,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jaxdipole",
         description="Neutrino dipole portal at coherent-scattering experiments (JAX).",
     )
+    p.add_argument(
+        "--compile-cache",
+        default=None,
+        metavar="DIR",
+        help=(
+            "folder of the persistent compilation cache: a second run loads the compiled "
+            "programs (default: $JAX_COMPILATION_CACHE_DIR, else ~/.cache/jaxdipole/xla; "
+            "'' for none)"
+        ),
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     r = sub.add_parser(
         "reach",
@@ -990,6 +1041,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         _check_out(getattr(args, "out", None))
+        explicit = args.compile_cache is not None
+        _use_compile_cache(args.compile_cache if explicit else default_compile_cache(), explicit)
         return args.func(args)
     except CLIError as err:
         print(f"jaxdipole {args.command}: error: {err}", file=sys.stderr)
