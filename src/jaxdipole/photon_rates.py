@@ -53,7 +53,7 @@ from .radiative import (
     photon_energy_fractions,
 )
 from .rates import (
-    RESOLUTION_SIGMAS,
+    _six_sigma,
     check_scalar_model,
     fold_experiment,
     fold_recoil_window,
@@ -476,8 +476,7 @@ def _cos_bin_integrals(cos_edges, L):
 
 def _turn_on_top(exp: Experiment) -> Array:
     """E_thr + 6σ: the top of the resolution turn-on (E_thr without a resolution)."""
-    sig = exp.resolution_sigma()
-    return exp.recoil_threshold + jnp.where(sig > 0, RESOLUTION_SIGMAS * sig, 0.0)
+    return exp.recoil_threshold + _six_sigma(exp)
 
 
 def _recoil_panels(exp: Experiment, T_lo, T_hi):
